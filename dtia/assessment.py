@@ -1,0 +1,146 @@
+"""The assessment result, format ``dtia.assessment/v1`` (shared spec ``assessment.md``).
+
+An ``Assessment`` is immutable and serialises to the same bytes for the same intake,
+rules and ``as_of``: fields keep their declared order and every list is sorted by the
+code that builds it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_ID = "dtia.assessment/v1"
+
+Severity = Literal["blocker", "high", "medium", "low", "info"]
+SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+Level = Literal["low", "medium", "high", "critical"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppliedExemption(Frozen):
+    code: str
+    citations: list[str]
+    tested_on: Literal["facts", "justification"] = "facts"
+
+
+class RejectedClaim(Frozen):
+    code: str
+    reason: str
+    citations: list[str]
+
+
+class Applicability(Frozen):
+    cross_border_transfer: bool
+    limbs: list[str]
+    dossier_required: bool
+    exemption: AppliedExemption | None
+    rejected_exemption_claims: list[RejectedClaim]
+    cover_form: Literal["01a", "01b"] | None
+    citations: list[str]
+    prior_dossier: str | None = None  # "decree-13-2023" / "law-91-2025" when one replaces filing
+    reasons: list[str] = []
+
+
+class Deadline(Frozen):
+    kind: Literal["initial_filing", "periodic_update", "urgent_update", "completion", "authority_verdict"]
+    due: date
+    legal_end: date
+    status: Literal["overdue", "due_soon", "upcoming", "met"]
+    citations: list[str]
+    start: date
+    owed_by: Literal["transferor", "authority"] = "transferor"
+    label: str = ""
+    uncertain: bool = False
+
+
+class Score(Frozen):
+    score: int = Field(ge=0, le=100)
+    level: Level
+
+
+class Contribution(Frozen):
+    criterion: str
+    points: int = Field(ge=0)  # share of the residual score
+    inherent_points: int = Field(ge=0)  # share of the inherent score
+    reason: str
+    citations: list[str]
+
+
+class Risk(Frozen):
+    inherent: Score
+    residual: Score
+    contributions: list[Contribution]
+
+
+class Finding(Frozen):
+    id: str
+    criterion: str
+    severity: Severity
+    subject: str
+    message: str
+    remedy: str
+    citations: list[str] = Field(min_length=1)
+
+
+class Gap(Frozen):
+    field: str
+    message: str
+    citations: list[str] = []
+
+
+class Pending(Frozen):
+    kind: Literal["recipient_safeguards", "approval", "legal_review"]
+    recipient: str | None = None
+    message: str = ""
+
+
+class Assessment(Frozen):
+    schema_: Literal["dtia.assessment/v1"] = Field(default=SCHEMA_ID, alias="schema")
+    transfer_id: str
+    as_of: date
+    rules_version: str
+    rules_sha256: str
+    input_sha256: str
+    applicability: Applicability
+    deadlines: list[Deadline]
+    required_sections: list[str]
+    risk: Risk
+    findings: list[Finding]
+    gaps: list[Gap]
+    pending: list[Pending]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = self.model_dump(mode="json", by_alias=True)
+        return data
+
+    def to_json(self) -> str:
+        """Canonical JSON: declared key order, UTF-8 text, two-space indent, final newline."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Assessment:
+        return cls.model_validate_json(text)
+
+    def findings_by_severity(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
+
+def level_for(score: int) -> Level:
+    if score >= 75:
+        return "critical"
+    if score >= 50:
+        return "high"
+    if score >= 25:
+        return "medium"
+    return "low"
+
+

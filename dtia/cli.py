@@ -1,0 +1,169 @@
+"""The ``dtia`` command: parse arguments, call the library, print. Nothing else.
+
+Exit codes (spec assessment.md): 0 done; 2 the input is invalid (every problem listed
+with its key path; nothing written); 1 any other failure. No traceback reaches the
+user unless DTIA_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from dtia import __version__
+from dtia.assessment import Assessment
+from dtia.errors import DtiaError, IntakeError
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+app = typer.Typer(
+    name="dtia",
+    help="Cross-border personal data transfer impact assessments (Law 91/2025, Decree 356/2025).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+schema_app = typer.Typer(help="Print the JSON Schema of a dtia format.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+err = Console(stderr=True, highlight=False)
+
+
+def today_in_vietnam() -> date:
+    """The calendar date in Vietnam now: the default ``as_of`` of every command."""
+    return datetime.now(VIETNAM).date()
+
+
+def parse_date(value: str | None) -> date:
+    if value is None:
+        return today_in_vietnam()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a crash never leaves half a file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dtia {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """dtia — assess, document and track cross-border personal data transfers from Vietnam."""
+
+
+@app.command()
+def assess(
+    intake: Annotated[Path, typer.Argument(help="Intake file (YAML or JSON, format dtia.intake/v1).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD",
+                                              help="Assess as the law stands on this date "
+                                                   "[default: today in Vietnam].")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the assessment JSON instead of "
+                                                        "the report.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", metavar="DIR",
+                                             help="Also write DIR/assessment.json.")] = None,
+) -> None:
+    """Assess a transfer: limbs, exemptions, deadlines, Form 09 sections, risk, findings, gaps."""
+    from dtia.engine import assess as run_assessment
+    from dtia.intake import load_intake
+
+    when = parse_date(as_of)
+    result: Assessment = run_assessment(load_intake(intake), when)
+    text = result.to_json()
+    if out is not None:
+        write_atomic(out / "assessment.json", text)
+    if as_json:
+        sys.stdout.write(text)
+    else:
+        from dtia.terminal import render
+
+        console = Console(highlight=False)
+        render(result, console)
+        if out is not None:
+            console.print(f"Written: {out / 'assessment.json'}")
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@schema_app.command("intake")
+def schema_intake() -> None:
+    """The JSON Schema of the intake format dtia.intake/v1."""
+    from dtia.intake import intake_json_schema
+
+    _print_json(intake_json_schema())
+
+
+@schema_app.command("assessment")
+def schema_assessment() -> None:
+    """The JSON Schema of the assessment format dtia.assessment/v1."""
+    schema = Assessment.model_json_schema(by_alias=True, mode="serialization")
+    schema["title"] = "dtia.assessment/v1"
+    _print_json(schema)
+
+
+def main() -> None:
+    """Console-script entry point: run the app and translate errors into exit codes."""
+    try:
+        app(standalone_mode=False)
+    except IntakeError as exc:
+        err.print(f"[bold red]error:[/] {exc.source}: invalid intake, {len(exc.problems)} "
+                  f"problem{'s' if len(exc.problems) != 1 else ''}:", markup=True)
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False)
+        sys.exit(2)
+    except DtiaError as exc:
+        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except (typer.BadParameter, typer.Exit, SystemExit):
+        raise
+    except Exception as exc:  # the last line of defence: no traceback for users
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("DTIA_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
+        err.print("Run again with DTIA_DEBUG=1 to see the traceback, and please report it.")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Facts derived once from an intake at ``as_of``, shared by findings, scoring and gaps.
+
+Nothing here decides anything legal; it counts, compares dates and reads what the
+intake and its files say, so the rule modules stay short and agree with each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dtia.intake import Certification, LoadedIntake, Recipient, TransferIntake
+from dtia.law import Rules
+from dtia.law.models import ContractClause
+
+# Words by which a published policy discloses transfers abroad (English, Vietnamese, Japanese).
+_ABROAD = re.compile(
+    r"abroad|overseas|cross[- ]border|outside (?:of )?viet ?nam|foreign (?:countr|juris)|"
+    r"international transfer|transfer(?:red)? to (?:other )?countries|"
+    r"nước ngoài|xuyên biên giới|ngoài lãnh thổ|海外|外国|国外",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CertState:
+    cert: Certification
+    expired: bool
+    expiring: bool  # still valid at as_of but expires within the warning window
+
+
+@dataclass(frozen=True)
+class RecipientFacts:
+    index: int
+    recipient: Recipient
+    is_cloud: bool
+    has_contract: bool
+    contract_copy: bool
+    missing_art7: tuple[ContractClause, ...]
+    missing_cloud: tuple[ContractClause, ...]
+    has_onward_clause: bool
+    has_safeguards: bool
+    encrypted_both: bool | None  # None when the recipient has not said
+    certs: tuple[CertState, ...]
+    valid_certs: int
+    incident_hours_ok: bool | None
+    dsr_days_ok: bool | None
+
+    @property
+    def subject(self) -> str:
+        return f"recipients[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Facts:
+    intake: TransferIntake
+    as_of: date
+    basic_count: int
+    sensitive_count: int
+    national_security: bool
+    recipients: tuple[RecipientFacts, ...]
+    policy_texts: tuple[tuple[int, str, str | None], ...]  # (index, title, text or None)
+
+    @property
+    def activities(self) -> frozenset[str]:
+        return frozenset(self.intake.transfer.activities)
+
+    @property
+    def hosts_abroad(self) -> bool:
+        return bool(self.activities & {"servers_abroad", "foreign_cloud"})
+
+    def sensitive_codes(self) -> list[str]:
+        return list(self.intake.data.sensitive)
+
+
+def _certs(recipient: Recipient, as_of: date, warn_days: int) -> tuple[CertState, ...]:
+    if recipient.safeguards is None:
+        return ()
+    window = as_of + timedelta(days=warn_days)
+    return tuple(
+        CertState(c, expired=c.expires_on < as_of, expiring=as_of <= c.expires_on <= window)
+        for c in recipient.safeguards.certifications
+    )
+
+
+def _recipient_facts(index: int, r: Recipient, intake: TransferIntake, rules: Rules) -> RecipientFacts:
+    is_cloud = "foreign_cloud" in intake.transfer.activities
+    clauses = set(r.contract.clauses) if r.contract else set()
+    missing_art7 = tuple(c for c in rules.clauses("art7") if c.key not in clauses)
+    missing_cloud = (
+        tuple(c for c in rules.clauses("cloud") if c.key not in clauses) if is_cloud else ()
+    )
+    s = r.safeguards
+    encrypted: bool | None = None
+    if s is not None and s.encryption_in_transit is not None and s.encryption_at_rest is not None:
+        encrypted = s.encryption_in_transit and s.encryption_at_rest
+    elif s is not None and (s.encryption_in_transit is False or s.encryption_at_rest is False):
+        encrypted = False
+    certs = _certs(r, rules.on, rules.threshold("evidence_expiry_warning_days").value)
+    incident_ok = dsr_ok = None
+    if s is not None and s.incident_notification_hours is not None:
+        incident_ok = s.incident_notification_hours <= rules.threshold("incident_notification_hours").value
+    if s is not None and s.data_subject_request_days is not None:
+        dsr_ok = s.data_subject_request_days <= rules.threshold("data_subject_request_days").value
+    return RecipientFacts(
+        index=index,
+        recipient=r,
+        is_cloud=is_cloud,
+        has_contract=r.contract is not None,
+        contract_copy=bool(r.contract and r.contract.path),
+        missing_art7=missing_art7 if r.contract else tuple(rules.clauses("art7")),
+        missing_cloud=missing_cloud,
+        has_onward_clause="onward_transfer_control" in clauses,
+        has_safeguards=s is not None,
+        encrypted_both=encrypted,
+        certs=certs,
+        valid_certs=sum(1 for c in certs if not c.expired),
+        incident_hours_ok=incident_ok,
+        dsr_days_ok=dsr_ok,
+    )
+
+
+def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
+    intake = loaded.intake
+    data = intake.data
+    basic = data.basic_subject_count
+    sensitive = data.sensitive_count
+    ns_basic = rules.threshold("national_security_basic").value
+    ns_sensitive = rules.threshold("national_security_sensitive").value
+    return Facts(
+        intake=intake,
+        as_of=rules.on,
+        basic_count=basic,
+        sensitive_count=sensitive,
+        # "trên 100.000" / "trên 10.000": strictly more than (Form 09 §A.III.2.3).
+        national_security=basic > ns_basic or sensitive > ns_sensitive,
+        recipients=tuple(
+            _recipient_facts(i, r, intake, rules) for i, r in enumerate(intake.recipients)
+        ),
+        policy_texts=tuple(
+            (i, p.title, loaded.text_of(p.path)) for i, p in enumerate(intake.transferor.policies)
+        ),
+    )
+
+
+def discloses_transfer_abroad(text: str) -> bool:
+    return _ABROAD.search(text) is not None

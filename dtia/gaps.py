@@ -1,0 +1,76 @@
+"""Gaps: Form 09 fields the dossier needs that the intake leaves empty.
+
+Driven by the Form 09 field map in the law data: each field names the intake key paths
+that fill it and when it is required. A gap is printed in the dossier as "not provided"
+and listed up front, so nothing in the filing is silently blank.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dtia.assessment import Applicability, Gap
+from dtia.facts import Facts
+from dtia.law import Rules
+from dtia.law.models import FormField
+
+
+def _values(data: Any, path: str) -> list[Any]:
+    """Every value at a key path; ``[*]`` fans out over a list."""
+    current = [data]
+    for part in path.replace("[*]", ".*").split("."):
+        nxt: list[Any] = []
+        for value in current:
+            if part == "*":
+                nxt.extend(value if isinstance(value, list) else [None])
+            elif isinstance(value, dict):
+                nxt.append(value.get(part))
+            else:
+                nxt.append(None)
+        current = nxt
+    return current
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _required(field: FormField, facts: Facts) -> bool:
+    intake = facts.intake
+    kind = intake.transferor.kind
+    parties = {p.role for p in intake.other_parties}
+    match field.required:
+        case "always":
+            return True
+        case "organisation":
+            return kind == "organisation"
+        case "individual":
+            return kind == "individual"
+        case "optional":
+            return False
+    conditions = {
+        "pdp_external_org": intake.transferor.pdp.kind == "external_org",
+        "pdp_external_individual": intake.transferor.pdp.kind == "external_individual",
+        "pdp_internal": intake.transferor.pdp.kind == "internal",
+        "national_security": facts.national_security,
+        "on_behalf_party": "on_behalf" in parties,
+        "other_party": "other" in parties,
+    }
+    return field.when is not None and conditions[field.when]
+
+
+def gaps(facts: Facts, app: Applicability, rules: Rules) -> list[Gap]:
+    if not app.dossier_required:
+        return []
+    data = facts.intake.model_dump(mode="json", by_alias=True)
+    found = []
+    for field in rules.fields():
+        if not field.source or not _required(field, facts):
+            continue
+        if any(_empty(v) for path in field.source for v in _values(data, path)):
+            found.append(Gap(
+                field=field.id,
+                message=field.gap_message or f"{field.label_en} is missing",
+                citations=list(field.citations),
+            ))
+    return found

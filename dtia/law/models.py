@@ -1,0 +1,216 @@
+"""Strict models of the law data files in ``dtia/law/data``.
+
+Every value that carries legal weight is ``Cited``: it names its article(s) and the
+dates it is in force. Files are loaded with ``extra="forbid"`` so a misspelt key, a
+value without a citation or a citation in the wrong form fails loudly at load time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+# "Law 91/2025 Art 20(1)(b)", "Decree 356/2025 Art 4(1)(đ)", "Decree 356/2025 Form 09 §A.II.3",
+# "Civil Code 2015 Art 148(5)", "Labour Code 2019 Art 112(1)".
+CITATION_RE = re.compile(
+    r"^(?:(?:Law (?:91/2025|60/2024)|Decree (?:356/2025|13/2023|330/2026|165/2025)|"
+    r"Decision 20/2025|Civil Code 2015|Labour Code 2019) Art \d+(?:\([0-9a-zđ]+\))*"
+    r"|Decree 356/2025 Form 0\d[ab]?(?: §[A-Z][A-Za-z0-9.]*)?"
+    r"|Decree 13/2023 Form 0\d"
+    r"|Government notice [0-9A-Za-zĐđ/.-]+)$"
+)
+
+
+def _citation(value: str) -> str:
+    if not CITATION_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a citation of the form 'Law 91/2025 Art 20(1)(b)', "
+            "'Decree 356/2025 Art 18(4)' or 'Decree 356/2025 Form 09 §A.II.3'"
+        )
+    return value
+
+
+Citation = Annotated[str, AfterValidator(_citation)]
+Citations = Annotated[tuple[Citation, ...], Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cited(Strict):
+    """A legal value: the articles behind it and the dates it is in force."""
+
+    citations: Citations
+    effective_from: date
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> Cited:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+class Instrument(Cited):
+    id: str
+    short: str
+    title_vi: str
+    title_en: str
+
+
+class Period(Cited):
+    """A statutory period: N days or N months counted from an event."""
+
+    days: int | None = Field(default=None, gt=0)
+    months: int | None = Field(default=None, gt=0)
+    counted_from: str
+    label_en: str
+    label_vi: str
+    owed_by: Literal["transferor", "authority"] = "transferor"
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Period:
+        if (self.days is None) == (self.months is None):
+            raise ValueError("a period has exactly one of days or months")
+        return self
+
+
+class Threshold(Cited):
+    value: int = Field(ge=0)
+    comparison: Literal["more_than", "at_least"]
+    label_en: str
+
+
+class DateValue(Cited):
+    value: date
+    label_en: str
+
+
+class DataCategory(Cited):
+    code: str
+    item: str  # Art 3 item number ("7") or Art 4(1) letter ("k")
+    label_vi: str
+    label_en: str
+    heavy: bool = False  # weighs more in scoring (C4): biometric, location, financial, tracking
+
+
+class Limb(Cited):
+    code: Literal["T1", "T2", "T3"]
+    label_en: str
+    label_vi: str
+
+
+class ActivityType(Cited):
+    code: Literal["servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"]
+    form_field: str
+    label_vi: str
+    label_en: str
+
+
+class Exemption(Cited):
+    code: str
+    label_en: str
+    label_vi: str
+    test: Literal["facts", "justification"]
+    test_en: str
+
+
+class ContractClause(Cited):
+    key: str
+    letter: str
+    group: Literal["art7", "cloud", "recommended"]
+    label_en: str
+
+
+class Band(Strict):
+    at_least: int = Field(ge=0)
+    points: int = Field(ge=0)
+
+
+class Criterion(Cited):
+    """A scoring criterion of the reference's map (C1-C17) and its weight."""
+
+    code: str = Field(pattern=r"^C([1-9]|1[0-7])$")
+    name_en: str
+    kind: Literal["gate", "weight", "flag"]
+    weight: int = Field(ge=0, le=100)
+    form_fields: tuple[str, ...] = ()
+    mitigable: bool
+    bands: tuple[Band, ...] = ()  # points by number of people, lowest band first
+    uncertain: str | None = None  # the reference's UNCERTAIN item this criterion leans on
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> Criterion:
+        starts = [b.at_least for b in self.bands]
+        if starts != sorted(set(starts)):
+            raise ValueError("bands must be in increasing order of at_least")
+        if any(b.points > self.weight for b in self.bands):
+            raise ValueError("a band gives more points than the criterion's weight")
+        return self
+
+    def band_points(self, people: int) -> int:
+        return max((b.points for b in self.bands if people >= b.at_least), default=0)
+
+
+class FormField(Cited):
+    id: str = Field(pattern=r"^(A|B)\.[IV]+(\.[0-9a-z]+)*$")
+    label_vi: str
+    label_en: str
+    source: tuple[str, ...] = ()  # intake key paths that fill it ("*" = every item of a list)
+    required: Literal["always", "organisation", "individual", "conditional", "optional"]
+    when: (
+        Literal["pdp_external_org", "pdp_external_individual", "pdp_internal", "national_security",
+                "on_behalf_party", "other_party"]
+        | None
+    ) = None
+    condition: str | None = None
+    gap_message: str | None = None
+
+    @model_validator(mode="after")
+    def _conditional_has_when(self) -> FormField:
+        if (self.required == "conditional") != (self.when is not None):
+            raise ValueError("a conditional field needs `when`, and only a conditional one")
+        return self
+
+
+class FormSection(Cited):
+    id: str
+    label_vi: str
+    label_en: str
+    required_when: Literal[
+        "always", "national_security", "on_behalf_party", "other_party"
+    ] = "always"
+
+
+class Holiday(Cited):
+    day: date  # not "on": YAML 1.1 reads that key as the boolean true
+    name_vi: str
+    name_en: str
+
+
+class LawFiles(Strict):
+    """Everything in ``dtia/law/data``, as loaded; the parts are named after their files."""
+
+    rules_version: str
+    instruments: tuple[Instrument, ...]
+    periods: dict[str, tuple[Period, ...]]
+    thresholds: dict[str, tuple[Threshold, ...]]
+    dates: dict[str, tuple[DateValue, ...]]
+    basic_data: tuple[DataCategory, ...]
+    sensitive_data: tuple[DataCategory, ...]
+    limbs: tuple[Limb, ...]
+    activities: tuple[ActivityType, ...]
+    exemptions: tuple[Exemption, ...]
+    contract_clauses: tuple[ContractClause, ...]
+    criteria: tuple[Criterion, ...]
+    form09_sections: tuple[FormSection, ...]
+    form09_fields: tuple[FormField, ...]
+    holidays: tuple[Holiday, ...]
+    holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
