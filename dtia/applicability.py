@@ -62,7 +62,9 @@ def test_claim(claim: ExemptionClaim, intake: TransferIntake) -> ClaimResult:
                 failed.append("the transferor is not an organisation")
             others = sorted({g.kind for g in groups if g.kind != "employees"})
             if others:
-                failed.append(f"subject groups other than employees are transferred ({', '.join(others)})")
+                failed.append(
+                    f"subject groups other than employees are transferred ({', '.join(others)})"
+                )
             if intake.transfer.activities != ["foreign_cloud"]:
                 failed.append(
                     "the activities are not only storage on a foreign cloud service "
@@ -75,10 +77,11 @@ def test_claim(claim: ExemptionClaim, intake: TransferIntake) -> ClaimResult:
                     f"({', '.join(not_processors)})"
                 )
         case "hr_management":
-            others = sorted({g.kind for g in groups if g.kind not in {"employees", "job_applicants"}})
-            if others:
+            kinds: set[str] = {g.kind for g in groups}
+            non_staff = sorted(kinds - {"employees", "job_applicants"})
+            if non_staff:
                 failed.append(
-                    f"subject groups other than employees and job applicants ({', '.join(others)})"
+                    f"subject groups other than employees and job applicants ({', '.join(non_staff)})"
                 )
         case "contract_travel_logistics_payment":
             hosted = sorted(activities & HOSTING)
@@ -120,7 +123,9 @@ def applicability(facts: Facts, rules: Rules) -> Applicability:
             rejected_exemption_claims=[],
             cover_form=None,
             citations=["Law 91/2025 Art 20(1)"],
-            reasons=["Data only comes into Vietnam: none of the Law 91/2025 Art 20(1) limbs applies."],
+            reasons=[
+                "Data only comes into Vietnam: none of the Law 91/2025 Art 20(1) limbs applies."
+            ],
         )
 
     limbs = limbs_of(intake)
@@ -132,11 +137,13 @@ def applicability(facts: Facts, rules: Rules) -> Applicability:
     for result in claim_results(intake, rules):
         law = rules.exemption(result.claim.code)
         if not result.holds:
-            rejected.append(RejectedClaim(
-                code=result.claim.code,
-                reason="The facts do not fit the exemption: " + "; ".join(result.reasons) + ".",
-                citations=list(law.citations),
-            ))
+            rejected.append(
+                RejectedClaim(
+                    code=result.claim.code,
+                    reason="The facts do not fit the exemption: " + "; ".join(result.reasons) + ".",
+                    citations=list(law.citations),
+                )
+            )
         elif exemption is None:
             exemption = AppliedExemption(
                 code=law.code,

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_ID = "dtia.assessment/v1"
+SCHEMA_ID: Literal["dtia.assessment/v1"] = "dtia.assessment/v1"
 
 Severity = Literal["blocker", "high", "medium", "low", "info"]
 SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -49,7 +49,9 @@ class Applicability(Frozen):
 
 
 class Deadline(Frozen):
-    kind: Literal["initial_filing", "periodic_update", "urgent_update", "completion", "authority_verdict"]
+    kind: Literal[
+        "initial_filing", "periodic_update", "urgent_update", "completion", "authority_verdict"
+    ]
     due: date
     legal_end: date
     status: Literal["overdue", "due_soon", "upcoming", "met"]
@@ -142,5 +144,3 @@ def level_for(score: int) -> Level:
     if score >= 25:
         return "medium"
     return "low"
-
-

@@ -35,7 +35,7 @@ app = typer.Typer(
 schema_app = typer.Typer(help="Print the JSON Schema of a dtia format.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def today_in_vietnam() -> date:
@@ -75,22 +75,35 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """dtia — assess, document and track cross-border personal data transfers from Vietnam."""
 
 
 @app.command()
 def assess(
-    intake: Annotated[Path, typer.Argument(help="Intake file (YAML or JSON, format dtia.intake/v1).")],
-    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD",
-                                              help="Assess as the law stands on this date "
-                                                   "[default: today in Vietnam].")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the assessment JSON instead of "
-                                                        "the report.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", metavar="DIR",
-                                             help="Also write DIR/assessment.json.")] = None,
+    intake: Annotated[
+        Path, typer.Argument(help="Intake file (YAML or JSON, format dtia.intake/v1).")
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help="Assess as the law stands on this date [default: today in Vietnam].",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the assessment JSON instead of the report.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Also write DIR/assessment.json.")
+    ] = None,
 ) -> None:
     """Assess a transfer: limbs, exemptions, deadlines, Form 09 sections, risk, findings, gaps."""
     from dtia.engine import assess as run_assessment
@@ -137,8 +150,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except IntakeError as exc:
-        err.print(f"[bold red]error:[/] {exc.source}: invalid intake, {len(exc.problems)} "
-                  f"problem{'s' if len(exc.problems) != 1 else ''}:", markup=True)
+        err.print(
+            f"[bold red]error:[/] {exc.source}: invalid intake, {len(exc.problems)} "
+            f"problem{'s' if len(exc.problems) != 1 else ''}:",
+            markup=True,
+        )
         for problem in exc.problems:
             err.print(f"  - {problem}", markup=False)
         sys.exit(2)
@@ -150,12 +166,12 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(1)
-    except (typer.BadParameter, typer.Exit, SystemExit):
-        raise
     except Exception as exc:  # the last line of defence: no traceback for users
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        from typer._click.exceptions import ClickException as TyperClickException
+
+        if isinstance(exc, click.exceptions.ClickException | TyperClickException):
             exc.show()
             sys.exit(exc.exit_code)
         if os.environ.get("DTIA_DEBUG"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from dtia import applicability as appl
-from dtia.assessment import Assessment, Deadline
+from dtia.assessment import Applicability, Assessment, Deadline
 from dtia.clocks import deadline, next_cycle_end
 from dtia.errors import AssessmentError, RulesError
 from dtia.facts import Facts, derive_facts
@@ -16,7 +16,7 @@ from dtia.law import Rules, load_rules
 from dtia.scoring import risk
 
 
-def deadlines(facts: Facts, app: appl.Applicability, rules: Rules) -> list[Deadline]:
+def deadlines(facts: Facts, app: Applicability, rules: Rules) -> list[Deadline]:
     """The statutory deadlines the intake alone determines (the register adds the rest)."""
     transfer = facts.intake.transfer
     out: list[Deadline] = []
@@ -25,8 +25,16 @@ def deadlines(facts: Facts, app: appl.Applicability, rules: Rules) -> list[Deadl
         in_force = rules.date_value("law_in_force")
         if start < in_force.value:
             # UNCERTAIN #10: no deadline is written for transfers already under way.
-            out.append(deadline("initial_filing", in_force.value, rules.on, rules,
-                                uncertain=True, extra_citations=tuple(in_force.citations)))
+            out.append(
+                deadline(
+                    "initial_filing",
+                    in_force.value,
+                    rules.on,
+                    rules,
+                    uncertain=True,
+                    extra_citations=tuple(in_force.citations),
+                )
+            )
         else:
             out.append(deadline("initial_filing", start, rules.on, rules))
     prior = transfer.prior_dossier

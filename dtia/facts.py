@@ -84,7 +84,9 @@ def _certs(recipient: Recipient, as_of: date, warn_days: int) -> tuple[CertState
     )
 
 
-def _recipient_facts(index: int, r: Recipient, intake: TransferIntake, rules: Rules) -> RecipientFacts:
+def _recipient_facts(
+    index: int, r: Recipient, intake: TransferIntake, rules: Rules
+) -> RecipientFacts:
     is_cloud = "foreign_cloud" in intake.transfer.activities
     clauses = set(r.contract.clauses) if r.contract else set()
     missing_art7 = tuple(c for c in rules.clauses("art7") if c.key not in clauses)
@@ -100,7 +102,9 @@ def _recipient_facts(index: int, r: Recipient, intake: TransferIntake, rules: Ru
     certs = _certs(r, rules.on, rules.threshold("evidence_expiry_warning_days").value)
     incident_ok = dsr_ok = None
     if s is not None and s.incident_notification_hours is not None:
-        incident_ok = s.incident_notification_hours <= rules.threshold("incident_notification_hours").value
+        incident_ok = (
+            s.incident_notification_hours <= rules.threshold("incident_notification_hours").value
+        )
     if s is not None and s.data_subject_request_days is not None:
         dsr_ok = s.data_subject_request_days <= rules.threshold("data_subject_request_days").value
     return RecipientFacts(

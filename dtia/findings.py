@@ -32,11 +32,22 @@ class Context:
         return severity if self.filing or severity != "blocker" else "medium"
 
 
-def _f(id_: str, severity: Severity, subject: str, message: str, remedy: str,
-       citations: list[str] | tuple[str, ...]) -> Finding:
+def _f(
+    id_: str,
+    severity: Severity,
+    subject: str,
+    message: str,
+    remedy: str,
+    citations: list[str] | tuple[str, ...],
+) -> Finding:
     return Finding(
-        id=id_, criterion=id_.split(".")[0], severity=severity, subject=subject,
-        message=message, remedy=remedy, citations=list(dict.fromkeys(citations)),
+        id=id_,
+        criterion=id_.split(".")[0],
+        severity=severity,
+        subject=subject,
+        message=message,
+        remedy=remedy,
+        citations=list(dict.fromkeys(citations)),
     )
 
 
@@ -44,39 +55,56 @@ def _c1(ctx: Context) -> Iterator[Finding]:
     intake = ctx.facts.intake
     direction = intake.transfer.direction
     if direction == "inbound":
-        yield _f("C1.inbound-only", "info", "transfer.direction",
-                 "Data only comes into Vietnam. Receiving data from abroad is not a cross-border "
-                 "transfer under Law 91/2025 Art 20(1): no transfer impact assessment is needed.",
-                 "Re-assess if any data is ever sent, stored or processed abroad.",
-                 ["Law 91/2025 Art 20(1)"])
+        yield _f(
+            "C1.inbound-only",
+            "info",
+            "transfer.direction",
+            "Data only comes into Vietnam. Receiving data from abroad is not a cross-border "
+            "transfer under Law 91/2025 Art 20(1): no transfer impact assessment is needed.",
+            "Re-assess if any data is ever sent, stored or processed abroad.",
+            ["Law 91/2025 Art 20(1)"],
+        )
         return
     if direction == "both":
-        yield _f("C1.inbound-leg", "info", "transfer.direction",
-                 "Data moves both ways. The inbound leg (from abroad into Vietnam) is not a transfer "
-                 "under Law 91/2025 Art 20(1); only the outbound leg is assessed here.",
-                 "Check the law of the sending country for the inbound leg (for Japan, APPI Art 28).",
-                 ["Law 91/2025 Art 20(1)"])
+        yield _f(
+            "C1.inbound-leg",
+            "info",
+            "transfer.direction",
+            "Data moves both ways. The inbound leg (from abroad into Vietnam) is not a transfer "
+            "under Law 91/2025 Art 20(1); only the outbound leg is assessed here.",
+            "Check the law of the sending country for the inbound leg (for Japan, APPI Art 28).",
+            ["Law 91/2025 Art 20(1)"],
+        )
         doubtful = [code for code in ctx.app.limbs if code in ("T1", "T3")]
         if doubtful:
             cites = [c for code in doubtful for c in ctx.rules.limb(code).citations]
-            either = (" The dossier is required under T2 either way." if "T2" in ctx.app.limbs
-                      else "")
-            yield _f("C1.collected-in-vietnam", "info", "data.subject_groups",
-                     f"{' and '.join(doubtful)} rest on data collected or stored in Vietnam; with data "
-                     "flowing both ways, some subject groups may have been collected abroad (a "
-                     "round trip). Whether Art 20 applies to such data is UNCERTAIN (reference "
-                     "#11); the conservative reading keeps the limb." + either,
-                     "Legal to confirm where each subject group's data was collected.",
-                     cites)
+            either = (
+                " The dossier is required under T2 either way." if "T2" in ctx.app.limbs else ""
+            )
+            yield _f(
+                "C1.collected-in-vietnam",
+                "info",
+                "data.subject_groups",
+                f"{' and '.join(doubtful)} rest on data collected or stored in Vietnam; with data "
+                "flowing both ways, some subject groups may have been collected abroad (a "
+                "round trip). Whether Art 20 applies to such data is UNCERTAIN (reference "
+                "#11); the conservative reading keeps the limb." + either,
+                "Legal to confirm where each subject group's data was collected.",
+                cites,
+            )
     transition = ctx.rules.date_value("law_in_force")
     if ctx.filing and intake.transfer.first_transfer_date < transition.value:
-        yield _f("C1.transition", "high", "transfer.first_transfer_date",
-                 "The transfer began before Law 91/2025 took effect and no Decree 13/2023 dossier "
-                 "was received. Neither the Law nor the Decree sets a deadline for this case "
-                 "(UNCERTAIN, reference #10); the conservative reading counts 60 days from "
-                 f"{transition.value.isoformat()}.",
-                 "File the dossier now; legal to review the transition reading.",
-                 [*transition.citations, "Law 91/2025 Art 20(2)"])
+        yield _f(
+            "C1.transition",
+            "high",
+            "transfer.first_transfer_date",
+            "The transfer began before Law 91/2025 took effect and no Decree 13/2023 dossier "
+            "was received. Neither the Law nor the Decree sets a deadline for this case "
+            "(UNCERTAIN, reference #10); the conservative reading counts 60 days from "
+            f"{transition.value.isoformat()}.",
+            "File the dossier now; legal to review the transition reading.",
+            [*transition.citations, "Law 91/2025 Art 20(2)"],
+        )
 
 
 def _c2(ctx: Context) -> Iterator[Finding]:
@@ -87,49 +115,76 @@ def _c2(ctx: Context) -> Iterator[Finding]:
         law = ctx.rules.exemption(result.claim.code)
         subject = f"transfer.exemption_claims[{index[result.claim.code]}]"
         if not result.holds:
-            yield _f("C2.claim-rejected", "high", subject,
-                     f"The claimed exemption '{law.code}' ({law.label_en}) does not hold: "
-                     + "; ".join(result.reasons) + ".",
-                     "Drop the claim, or correct the facts if they are wrong; without an exemption "
-                     "the dossier must be filed.",
-                     law.citations)
+            yield _f(
+                "C2.claim-rejected",
+                "high",
+                subject,
+                f"The claimed exemption '{law.code}' ({law.label_en}) does not hold: "
+                + "; ".join(result.reasons)
+                + ".",
+                "Drop the claim, or correct the facts if they are wrong; without an exemption "
+                "the dossier must be filed.",
+                law.citations,
+            )
         elif not result.on_facts and ctx.app.exemption and ctx.app.exemption.code == law.code:
-            yield _f("C2.exemption-on-justification", "info", subject,
-                     f"The exemption '{law.code}' holds on its justification alone: the intake "
-                     f"cannot show it ({law.test_en}). Justification: "
-                     f"\u201c{result.claim.justification}\u201d",
-                     "Legal to confirm the exemption and keep the evidence with the exemption memo.",
-                     law.citations)
+            yield _f(
+                "C2.exemption-on-justification",
+                "info",
+                subject,
+                f"The exemption '{law.code}' holds on its justification alone: the intake "
+                f"cannot show it ({law.test_en}). Justification: "
+                f"\u201c{result.claim.justification}\u201d",
+                "Legal to confirm the exemption and keep the evidence with the exemption memo.",
+                law.citations,
+            )
     if ctx.app.exemption:
-        yield _f("C2.exempt-other-duties", "info", "transfer",
-                 "No transfer impact assessment dossier is needed, but the rest of the law still "
-                 "applies: a legal basis for the transfer, the Decree 356/2025 Art 7 transfer "
-                 "agreement, protection of sensitive data and security measures.",
-                 "Keep the exemption memo on file for inspections; keep the agreement and the "
-                 "security measures in place.",
-                 [*ctx.app.exemption.citations, "Decree 356/2025 Art 7(1)"])
+        yield _f(
+            "C2.exempt-other-duties",
+            "info",
+            "transfer",
+            "No transfer impact assessment dossier is needed, but the rest of the law still "
+            "applies: a legal basis for the transfer, the Decree 356/2025 Art 7 transfer "
+            "agreement, protection of sensitive data and security measures.",
+            "Keep the exemption memo on file for inspections; keep the agreement and the "
+            "security measures in place.",
+            [*ctx.app.exemption.citations, "Decree 356/2025 Art 7(1)"],
+        )
     prior = intake.transfer.prior_dossier
     if prior is not None:
         if not prior_dossier_counts(intake, ctx.rules):
-            yield _f("C2.prior-dossier", "info", "transfer.prior_dossier",
-                     f"The prior dossier {prior.reference} is dated {prior.received_on.isoformat()}, "
-                     f"after {ctx.facts.as_of.isoformat()}: it does not count yet.",
-                     "Re-assess once the dossier has been received.",
-                     ["Law 91/2025 Art 20(3)"])
+            yield _f(
+                "C2.prior-dossier",
+                "info",
+                "transfer.prior_dossier",
+                f"The prior dossier {prior.reference} is dated {prior.received_on.isoformat()}, "
+                f"after {ctx.facts.as_of.isoformat()}: it does not count yet.",
+                "Re-assess once the dossier has been received.",
+                ["Law 91/2025 Art 20(3)"],
+            )
         elif ctx.app.prior_dossier:
-            basis = (["Law 91/2025 Art 39(2)"] if prior.regime == "decree-13-2023"
-                     else ["Law 91/2025 Art 20(3)"])
+            basis = (
+                ["Law 91/2025 Art 39(2)"]
+                if prior.regime == "decree-13-2023"
+                else ["Law 91/2025 Art 20(3)"]
+            )
             covered = intake.transfer.first_transfer_date <= prior.received_on
-            yield _f("C2.prior-dossier", "info", "transfer.prior_dossier",
-                     f"No new dossier: the transferor's dossier {prior.reference} "
-                     f"({prior.regime}, received {prior.received_on.isoformat()}) stands, and "
-                     "changes are filed as updates under Law 91/2025 Art 22."
-                     + (" The transfer began before that dossier was received: confirm that the "
-                        "dossier declares it." if covered else
-                        " This transfer began after it, so it is a change (a new purpose or "
-                        "party) for the next six-monthly update."),
-                     "File the update (Form 03a/03b) by the periodic update deadline.",
-                     [*basis, "Law 91/2025 Art 22(1)", "Decree 356/2025 Art 20(1)"])
+            yield _f(
+                "C2.prior-dossier",
+                "info",
+                "transfer.prior_dossier",
+                f"No new dossier: the transferor's dossier {prior.reference} "
+                f"({prior.regime}, received {prior.received_on.isoformat()}) stands, and "
+                "changes are filed as updates under Law 91/2025 Art 22."
+                + (
+                    " The transfer began before that dossier was received: confirm that the "
+                    "dossier declares it."
+                    if covered
+                    else " This transfer began after it, so it is a change (a new purpose or "
+                    "party) for the next six-monthly update."
+                ),
+                "File the update (Form 03a/03b) by the periodic update deadline.",
+                [*basis, "Law 91/2025 Art 22(1)", "Decree 356/2025 Art 20(1)"],
+            )
 
 
 def _c3(ctx: Context) -> Iterator[Finding]:
@@ -147,14 +202,23 @@ def _c3(ctx: Context) -> Iterator[Finding]:
         lost.append("it processes sensitive personal data")
     if ctx.facts.basic_count >= large.value:
         lost.append(f"it processes data of {ctx.facts.basic_count:,} people (≥ {large.value:,})")
-    relief = ("no relief from updates either: " + "; ".join(lost)) if lost else (
-        "it may opt out of the Art 22 dossier updates, but whether that covers this dossier is "
-        "UNCERTAIN (reference #7); the conservative reading keeps the update duties")
-    yield _f("C3.small-business", "info", "transferor.size",
-             f"A {t.size} business has no relief from filing: Law 91/2025 Art 38 relieves "
-             f"Arts 21, 22 and 33(2), not Art 20. As to updates, {relief}.",
-             "File the dossier and keep it current.",
-             [*large.citations, "Law 91/2025 Art 20(2)"])
+    relief = (
+        ("no relief from updates either: " + "; ".join(lost))
+        if lost
+        else (
+            "it may opt out of the Art 22 dossier updates, but whether that covers this dossier is "
+            "UNCERTAIN (reference #7); the conservative reading keeps the update duties"
+        )
+    )
+    yield _f(
+        "C3.small-business",
+        "info",
+        "transferor.size",
+        f"A {t.size} business has no relief from filing: Law 91/2025 Art 38 relieves "
+        f"Arts 21, 22 and 33(2), not Art 20. As to updates, {relief}.",
+        "File the dossier and keep it current.",
+        [*large.citations, "Law 91/2025 Art 20(2)"],
+    )
 
 
 def _c4(ctx: Context) -> Iterator[Finding]:
@@ -164,16 +228,23 @@ def _c4(ctx: Context) -> Iterator[Finding]:
     cats = [ctx.rules.sensitive(c) for c in codes]
     protected = all(r.encrypted_both for r in ctx.facts.recipients)
     names = "; ".join(f"{c.label_en} (Art 4(1)({c.item}))" for c in cats)
-    yield _f("C4.sensitive-data", "medium" if protected else "high", "data.sensitive",
-             f"Sensitive personal data is transferred: {names}, for "
-             f"{ctx.facts.sensitive_count:,} people. It needs access-restriction rules, processing "
-             "procedures and security measures (Decree 356/2025 Art 4(2)), and physical security, "
-             "encryption and anonymisation while it is transferred (Art 7(2))."
-             + ("" if protected else " Not every recipient attests encryption in transit and at rest."),
-             "Document the access rules and procedures for the sensitive data; obtain the "
-             "recipient's encryption commitment; anonymise or pseudonymise where the purpose allows.",
-             [*(c for cat in cats for c in cat.citations if "Form" not in c),
-              "Decree 356/2025 Art 4(2)", "Decree 356/2025 Art 7(2)"])
+    yield _f(
+        "C4.sensitive-data",
+        "medium" if protected else "high",
+        "data.sensitive",
+        f"Sensitive personal data is transferred: {names}, for "
+        f"{ctx.facts.sensitive_count:,} people. It needs access-restriction rules, processing "
+        "procedures and security measures (Decree 356/2025 Art 4(2)), and physical security, "
+        "encryption and anonymisation while it is transferred (Art 7(2))."
+        + ("" if protected else " Not every recipient attests encryption in transit and at rest."),
+        "Document the access rules and procedures for the sensitive data; obtain the "
+        "recipient's encryption commitment; anonymise or pseudonymise where the purpose allows.",
+        [
+            *(c for cat in cats for c in cat.citations if "Form" not in c),
+            "Decree 356/2025 Art 4(2)",
+            "Decree 356/2025 Art 7(2)",
+        ],
+    )
 
 
 def _c5(ctx: Context) -> Iterator[Finding]:
@@ -181,33 +252,52 @@ def _c5(ctx: Context) -> Iterator[Finding]:
     for rf in ctx.facts.recipients:
         r = rf.recipient
         if not rf.has_safeguards:
-            yield _f("C5.safeguards-pending", "high" if ctx.filing else "low", rf.subject,
-                     f"{r.name} has not yet described its safeguards: the recipient's protection "
-                     "level cannot be assessed (Form 09 §A.III.3) until it answers.",
-                     f"Send the safeguards questionnaire to {r.pdp_contact.name} "
-                     f"<{r.pdp_contact.email}>.", cite)
+            yield _f(
+                "C5.safeguards-pending",
+                "high" if ctx.filing else "low",
+                rf.subject,
+                f"{r.name} has not yet described its safeguards: the recipient's protection "
+                "level cannot be assessed (Form 09 §A.III.3) until it answers.",
+                f"Send the safeguards questionnaire to {r.pdp_contact.name} "
+                f"<{r.pdp_contact.email}>.",
+                cite,
+            )
             continue
         for j, cs in enumerate(rf.certs):
             c = cs.cert
             where = f"{rf.subject}.safeguards.certifications[{j}]"
             if cs.expired:
-                yield _f("C5.certification-expired", "high", where,
-                         f"{r.name}'s {c.name} certificate expired on {c.expires_on.isoformat()}: "
-                         "it is no evidence of the recipient's protection level any more.",
-                         "Obtain the renewed certificate or another current audit report.", cite)
+                yield _f(
+                    "C5.certification-expired",
+                    "high",
+                    where,
+                    f"{r.name}'s {c.name} certificate expired on {c.expires_on.isoformat()}: "
+                    "it is no evidence of the recipient's protection level any more.",
+                    "Obtain the renewed certificate or another current audit report.",
+                    cite,
+                )
             elif cs.expiring:
-                yield _f("C5.certification-expiring", "medium", where,
-                         f"{r.name}'s {c.name} expires on {c.expires_on.isoformat()}, soon after "
-                         f"{ctx.facts.as_of.isoformat()}.",
-                         "Ask the recipient for the renewed report before it lapses.", cite)
+                yield _f(
+                    "C5.certification-expiring",
+                    "medium",
+                    where,
+                    f"{r.name}'s {c.name} expires on {c.expires_on.isoformat()}, soon after "
+                    f"{ctx.facts.as_of.isoformat()}.",
+                    "Ask the recipient for the renewed report before it lapses.",
+                    cite,
+                )
         if rf.incident_hours_ok is False and r.safeguards is not None:
             hours = r.safeguards.incident_notification_hours
             limit = ctx.rules.threshold("incident_notification_hours")
-            yield _f("C5.incident-notification-slow", "medium", f"{rf.subject}.safeguards",
-                     f"{r.name} notifies breaches within {hours} hours, too slow for the "
-                     f"{limit.value}-hour notice owed to the specialised agency.",
-                     f"Agree breach notice to the transferor well within {limit.value} hours.",
-                     [*limit.citations, *cite])
+            yield _f(
+                "C5.incident-notification-slow",
+                "medium",
+                f"{rf.subject}.safeguards",
+                f"{r.name} notifies breaches within {hours} hours, too slow for the "
+                f"{limit.value}-hour notice owed to the specialised agency.",
+                f"Agree breach notice to the transferor well within {limit.value} hours.",
+                [*limit.citations, *cite],
+            )
 
 
 def _c6(ctx: Context) -> Iterator[Finding]:
@@ -216,104 +306,158 @@ def _c6(ctx: Context) -> Iterator[Finding]:
         s = rf.recipient.safeguards
         if s is None:
             continue
-        missing = [label for label, value in (("its data protection law and regulator", s.local_law),
-                                               ("how it answers public authorities' requests",
-                                                s.government_access_policy)) if not value]
+        missing = [
+            label
+            for label, value in (
+                ("its data protection law and regulator", s.local_law),
+                ("how it answers public authorities' requests", s.government_access_policy),
+            )
+            if not value
+        ]
         if missing:
-            yield _f("C6.country-law-unknown", "low", f"{rf.subject}.safeguards",
-                     f"{rf.recipient.name} ({rf.recipient.country}) has not stated "
-                     + " or ".join(missing) + ". Vietnam keeps no list of adequate countries, so "
-                     "the country factor is inferred (UNCERTAIN, reference #21).",
-                     "Ask the recipient to describe its local law and its government-access policy.",
-                     crit.citations)
+            yield _f(
+                "C6.country-law-unknown",
+                "low",
+                f"{rf.subject}.safeguards",
+                f"{rf.recipient.name} ({rf.recipient.country}) has not stated "
+                + " or ".join(missing)
+                + ". Vietnam keeps no list of adequate countries, so "
+                "the country factor is inferred (UNCERTAIN, reference #21).",
+                "Ask the recipient to describe its local law and its government-access policy.",
+                crit.citations,
+            )
 
 
 def _c7(ctx: Context) -> Iterator[Finding]:
     for rf in ctx.facts.recipients:
         r = rf.recipient
         if not rf.has_contract:
-            yield _f("C7.no-contract", ctx.downgrade("blocker"), rf.subject,
-                     f"There is no contract or other binding instrument with {r.name}. The dossier "
-                     "must include a copy of it (Decree 356/2025 Art 18(2)(b)) and it must state "
-                     "the Art 7(1) elements.",
-                     "Sign a transfer agreement covering Decree 356/2025 Art 7(1)(a)-(g)"
-                     + (" and the Art 12(2) cloud clauses" if rf.is_cloud else "") + ".",
-                     ["Decree 356/2025 Art 18(2)(b)", "Decree 356/2025 Art 7(1)"])
+            yield _f(
+                "C7.no-contract",
+                ctx.downgrade("blocker"),
+                rf.subject,
+                f"There is no contract or other binding instrument with {r.name}. The dossier "
+                "must include a copy of it (Decree 356/2025 Art 18(2)(b)) and it must state "
+                "the Art 7(1) elements.",
+                "Sign a transfer agreement covering Decree 356/2025 Art 7(1)(a)-(g)"
+                + (" and the Art 12(2) cloud clauses" if rf.is_cloud else "")
+                + ".",
+                ["Decree 356/2025 Art 18(2)(b)", "Decree 356/2025 Art 7(1)"],
+            )
             continue
         assert r.contract is not None
         if not rf.contract_copy:
-            yield _f("C7.contract-copy-missing", ctx.downgrade("blocker"), f"{rf.subject}.contract",
-                     f"No copy of the contract {r.contract.reference} is attached; the dossier "
-                     "must include one.",
-                     "Attach a copy of the signed contract (contract.path).",
-                     ["Decree 356/2025 Art 18(2)(b)"])
+            yield _f(
+                "C7.contract-copy-missing",
+                ctx.downgrade("blocker"),
+                f"{rf.subject}.contract",
+                f"No copy of the contract {r.contract.reference} is attached; the dossier "
+                "must include one.",
+                "Attach a copy of the signed contract (contract.path).",
+                ["Decree 356/2025 Art 18(2)(b)"],
+            )
         if rf.missing_art7:
             letters = ", ".join(f"({c.letter}) {c.label_en}" for c in rf.missing_art7)
-            yield _f("C7.contract-missing-elements", "high", f"{rf.subject}.contract.clauses",
-                     f"The contract {r.contract.reference} with {r.name} lacks Decree 356/2025 "
-                     f"Art 7(1) elements: {letters}.",
-                     "Amend the contract to state every Art 7(1) element.",
-                     [c for cl in rf.missing_art7 for c in cl.citations])
+            yield _f(
+                "C7.contract-missing-elements",
+                "high",
+                f"{rf.subject}.contract.clauses",
+                f"The contract {r.contract.reference} with {r.name} lacks Decree 356/2025 "
+                f"Art 7(1) elements: {letters}.",
+                "Amend the contract to state every Art 7(1) element.",
+                [c for cl in rf.missing_art7 for c in cl.citations],
+            )
         if rf.missing_cloud:
             letters = ", ".join(f"({c.letter}) {c.label_en}" for c in rf.missing_cloud)
-            yield _f("C7.cloud-clauses-missing", "high", f"{rf.subject}.contract.clauses",
-                     f"{r.name} provides a cloud service; the contract lacks Decree 356/2025 "
-                     f"Art 12(2) clauses: {letters}.",
-                     "Add the Art 12(2) cloud clauses to the contract.",
-                     [c for cl in rf.missing_cloud for c in cl.citations])
+            yield _f(
+                "C7.cloud-clauses-missing",
+                "high",
+                f"{rf.subject}.contract.clauses",
+                f"{r.name} provides a cloud service; the contract lacks Decree 356/2025 "
+                f"Art 12(2) clauses: {letters}.",
+                "Add the Art 12(2) cloud clauses to the contract.",
+                [c for cl in rf.missing_cloud for c in cl.citations],
+            )
 
 
 def _c8(ctx: Context) -> Iterator[Finding]:
     onward = ctx.facts.intake.transfer.onward_transfer
     cite = ctx.rules.criterion("C8").citations
     if onward is None or (onward.allowed and not onward.procedure):
-        yield _f("C8.onward-undocumented", "medium", "transfer.onward_transfer",
-                 "The dossier must describe how the recipient may pass the data on to third "
-                 "parties; the intake does not.",
-                 "Document the onward-transfer procedure (approval or notice of each new "
-                 "sub-recipient) and bind the recipient to it.", cite)
+        yield _f(
+            "C8.onward-undocumented",
+            "medium",
+            "transfer.onward_transfer",
+            "The dossier must describe how the recipient may pass the data on to third "
+            "parties; the intake does not.",
+            "Document the onward-transfer procedure (approval or notice of each new "
+            "sub-recipient) and bind the recipient to it.",
+            cite,
+        )
 
 
 def _c9(ctx: Context) -> Iterator[Finding]:
     crit = ctx.rules.criterion("C9")
     for rf in ctx.facts.recipients:
         if rf.is_cloud and rf.has_safeguards and rf.encrypted_both is not True:
-            said = "does not encrypt" if rf.encrypted_both is False else "has not confirmed encryption"
-            yield _f("C9.cloud-encryption", "high", f"{rf.subject}.safeguards",
-                     f"{rf.recipient.name} {said} of the data at rest and in transit; personal data "
-                     "on a cloud service must be encrypted in both states with strict access rights.",
-                     "Require encryption at rest and in transit (or encrypt before upload, with keys "
-                     "kept by the transferor) and tiered access.",
-                     ["Decree 356/2025 Art 12(4)"])
+            said = (
+                "does not encrypt" if rf.encrypted_both is False else "has not confirmed encryption"
+            )
+            yield _f(
+                "C9.cloud-encryption",
+                "high",
+                f"{rf.subject}.safeguards",
+                f"{rf.recipient.name} {said} of the data at rest and in transit; personal data "
+                "on a cloud service must be encrypted in both states with strict access rights.",
+                "Require encryption at rest and in transit (or encrypt before upload, with keys "
+                "kept by the transferor) and tiered access.",
+                ["Decree 356/2025 Art 12(4)"],
+            )
     if not ctx.facts.intake.security.measures:
-        yield _f("C9.measures-missing", "medium", "security.measures",
-                 "The transferor's plan for keeping the data safe (Form 09 §A.II.9.1) is not described.",
-                 "Describe the technical, management and training measures in place.",
-                 [c for c in crit.citations if "12(4)" not in c])
+        yield _f(
+            "C9.measures-missing",
+            "medium",
+            "security.measures",
+            "The transferor's plan for keeping the data safe (Form 09 §A.II.9.1) is not described.",
+            "Describe the technical, management and training measures in place.",
+            [c for c in crit.citations if "12(4)" not in c],
+        )
 
 
 def _c10(ctx: Context) -> Iterator[Finding]:
     g = ctx.facts.intake.governance
     if g.legal_basis is None:
-        yield _f("C10.no-legal-basis", "high", "governance.legal_basis",
-                 "The legal basis of the transfer is not stated: consent (Law 91/2025 Art 9) or a "
-                 "case where consent is not needed (Art 19(1)).",
-                 "State the legal basis and keep its evidence.",
-                 ["Law 91/2025 Art 9", "Law 91/2025 Art 19(1)", "Decree 356/2025 Art 18(3)(d)"])
+        yield _f(
+            "C10.no-legal-basis",
+            "high",
+            "governance.legal_basis",
+            "The legal basis of the transfer is not stated: consent (Law 91/2025 Art 9) or a "
+            "case where consent is not needed (Art 19(1)).",
+            "State the legal basis and keep its evidence.",
+            ["Law 91/2025 Art 9", "Law 91/2025 Art 19(1)", "Decree 356/2025 Art 18(3)(d)"],
+        )
     elif g.legal_basis == "consent" and not g.consent_method:
-        yield _f("C10.consent-method-missing", "medium", "governance.consent_method",
-                 "The transfer rests on consent but the way consent is obtained is not described.",
-                 "Describe how consent is collected, per purpose, in a verifiable form.",
-                 ["Law 91/2025 Art 9(3)", "Decree 356/2025 Art 18(3)(d)"])
+        yield _f(
+            "C10.consent-method-missing",
+            "medium",
+            "governance.consent_method",
+            "The transfer rests on consent but the way consent is obtained is not described.",
+            "Describe how consent is collected, per purpose, in a verifiable form.",
+            ["Law 91/2025 Art 9(3)", "Decree 356/2025 Art 18(3)(d)"],
+        )
     readable = [(i, title, text) for i, title, text in ctx.facts.policy_texts if text is not None]
     if readable and not any(discloses_transfer_abroad(text) for _, _, text in readable):
         titles = ", ".join(f"\u201c{title}\u201d" for _, title, _ in readable)
-        yield _f("C10.policy-silent-on-transfer", "medium", "transferor.policies",
-                 f"The published policy ({titles}) says nothing about transferring personal data "
-                 "abroad, so data subjects are not told of the transfer.",
-                 "Update the privacy policy to disclose the transfer, the recipients' countries and "
-                 "the purposes.",
-                 ["Law 91/2025 Art 9(2)", "Decree 356/2025 Art 18(3)(d)"])
+        yield _f(
+            "C10.policy-silent-on-transfer",
+            "medium",
+            "transferor.policies",
+            f"The published policy ({titles}) says nothing about transferring personal data "
+            "abroad, so data subjects are not told of the transfer.",
+            "Update the privacy policy to disclose the transfer, the recipients' countries and "
+            "the purposes.",
+            ["Law 91/2025 Art 9(2)", "Decree 356/2025 Art 18(3)(d)"],
+        )
 
 
 def _c11(ctx: Context) -> Iterator[Finding]:
@@ -321,85 +465,125 @@ def _c11(ctx: Context) -> Iterator[Finding]:
     for rf in ctx.facts.recipients:
         s = rf.recipient.safeguards
         if rf.dsr_days_ok is False and s is not None:
-            yield _f("C11.dsr-slow", "medium", f"{rf.subject}.safeguards",
-                     f"{rf.recipient.name} executes relayed data-subject requests in "
-                     f"{s.data_subject_request_days} days; requests through a processor or third "
-                     f"party must be carried out within {limit.value} days.",
-                     f"Agree a turnaround within {limit.value} days.",
-                     [*limit.citations, "Decree 356/2025 Art 7(1)(e)"])
+            yield _f(
+                "C11.dsr-slow",
+                "medium",
+                f"{rf.subject}.safeguards",
+                f"{rf.recipient.name} executes relayed data-subject requests in "
+                f"{s.data_subject_request_days} days; requests through a processor or third "
+                f"party must be carried out within {limit.value} days.",
+                f"Agree a turnaround within {limit.value} days.",
+                [*limit.citations, "Decree 356/2025 Art 7(1)(e)"],
+            )
 
 
 def _c12(ctx: Context) -> Iterator[Finding]:
     g = ctx.facts.intake.governance
-    missing = [name for name, value in (("retention", g.retention), ("deletion", g.deletion)) if not value]
+    missing = [
+        name for name, value in (("retention", g.retention), ("deletion", g.deletion)) if not value
+    ]
     if missing:
-        yield _f("C12.retention-missing", "medium", "governance",
-                 f"The {' and '.join(missing)} rules are not described (Form 09 §A.II.4-5).",
-                 "Describe them and attach the retention and deletion policy.",
-                 ctx.rules.criterion("C12").citations)
+        yield _f(
+            "C12.retention-missing",
+            "medium",
+            "governance",
+            f"The {' and '.join(missing)} rules are not described (Form 09 §A.II.4-5).",
+            "Describe them and attach the retention and deletion policy.",
+            ctx.rules.criterion("C12").citations,
+        )
 
 
 def _c13(ctx: Context) -> Iterator[Finding]:
     t = ctx.facts.intake.transferor
     pdp = t.pdp
     if pdp.kind == "internal" and not pdp.appointment_document:
-        yield _f("C13.dpo-appointment-missing", "high" if ctx.filing else "low",
-                 "transferor.pdp.appointment_document",
-                 "The appointment decision of the internal data protection unit or person (and "
-                 "proof of the Decree 356/2025 Art 13 conditions) must be attached to Form 09 "
-                 "§A.I.8.3.",
-                 "Attach the appointment decision and the qualification evidence.",
-                 ["Decree 356/2025 Art 13(1)", "Decree 356/2025 Form 09 §A.I.8.3"])
+        yield _f(
+            "C13.dpo-appointment-missing",
+            "high" if ctx.filing else "low",
+            "transferor.pdp.appointment_document",
+            "The appointment decision of the internal data protection unit or person (and "
+            "proof of the Decree 356/2025 Art 13 conditions) must be attached to Form 09 "
+            "§A.I.8.3.",
+            "Attach the appointment decision and the qualification evidence.",
+            ["Decree 356/2025 Art 13(1)", "Decree 356/2025 Form 09 §A.I.8.3"],
+        )
     if pdp.kind != "internal":
         field = "A.I.8.1" if pdp.kind == "external_org" else "A.I.8.2"
-        contract = ("its service contract is attached" if pdp.service_contract
-                    else "its service contract is NOT attached")
-        yield _f("C13.external-pdp-provider", "info" if pdp.service_contract else "high",
-                 "transferor.pdp",
-                 f"Data protection is handled by an external provider, {pdp.name} (Form 09 "
-                 f"§{field}); {contract}. A change in the provider's information must be notified "
-                 "within 10 days.",
-                 "Keep the service contract attached and current.",
-                 [f"Decree 356/2025 Form 09 §{field}", "Law 91/2025 Art 22(2)(b)",
-                  "Decree 356/2025 Art 20(2)(b)"])
+        contract = (
+            "its service contract is attached"
+            if pdp.service_contract
+            else "its service contract is NOT attached"
+        )
+        yield _f(
+            "C13.external-pdp-provider",
+            "info" if pdp.service_contract else "high",
+            "transferor.pdp",
+            f"Data protection is handled by an external provider, {pdp.name} (Form 09 "
+            f"§{field}); {contract}. A change in the provider's information must be notified "
+            "within 10 days.",
+            "Keep the service contract attached and current.",
+            [
+                f"Decree 356/2025 Form 09 §{field}",
+                "Law 91/2025 Art 22(2)(b)",
+                "Decree 356/2025 Art 20(2)(b)",
+            ],
+        )
     if ctx.facts.intake.governance.self_assessment is None:
-        yield _f("C13.no-self-assessment", "medium", "governance.self_assessment",
-                 "The transferor's self-assessment of compliance (form, date, result) is missing.",
-                 "Carry out and record a compliance self-assessment.",
-                 ["Decree 356/2025 Art 18(3)(h)", "Decree 356/2025 Form 09 §A.II.10"])
+        yield _f(
+            "C13.no-self-assessment",
+            "medium",
+            "governance.self_assessment",
+            "The transferor's self-assessment of compliance (form, date, result) is missing.",
+            "Carry out and record a compliance self-assessment.",
+            ["Decree 356/2025 Art 18(3)(h)", "Decree 356/2025 Form 09 §A.II.10"],
+        )
     if not t.policies:
-        yield _f("C13.no-policies", ctx.downgrade("blocker") if ctx.filing else "low",
-                 "transferor.policies",
-                 "No data protection policy of the transferor is listed; the policies, procedures "
-                 "and templates are a component of the dossier.",
-                 "List and attach the published policy and internal procedures.",
-                 ["Decree 356/2025 Art 18(2)(c)"])
+        yield _f(
+            "C13.no-policies",
+            ctx.downgrade("blocker") if ctx.filing else "low",
+            "transferor.policies",
+            "No data protection policy of the transferor is listed; the policies, procedures "
+            "and templates are a component of the dossier.",
+            "List and attach the published policy and internal procedures.",
+            ["Decree 356/2025 Art 18(2)(c)"],
+        )
 
 
 def _c14(ctx: Context) -> Iterator[Finding]:
     if not ctx.facts.intake.business.necessity:
-        yield _f("C14.necessity-missing", "medium", "business.necessity",
-                 "Why the transfer is necessary is not explained (Form 09 §A.III.1).",
-                 "Explain the business need and the current processing practice.",
-                 ctx.rules.criterion("C14").citations)
+        yield _f(
+            "C14.necessity-missing",
+            "medium",
+            "business.necessity",
+            "Why the transfer is necessary is not explained (Form 09 §A.III.1).",
+            "Explain the business need and the current processing practice.",
+            ctx.rules.criterion("C14").citations,
+        )
 
 
 def _c15(ctx: Context) -> Iterator[Finding]:
     b = ctx.facts.intake.business
     notes = []
     if b.processing_service_business:
-        notes.append("runs a personal data processing service business (list the services in "
-                     "Form 09 §A.II.8; no small-business relief)")
+        notes.append(
+            "runs a personal data processing service business (list the services in "
+            "Form 09 §A.II.8; no small-business relief)"
+        )
     if b.data_exchange_trading:
-        notes.append("trades on a data exchange (data must be de-identified first, "
-                     "Decree 356/2025 Art 7(5))")
+        notes.append(
+            "trades on a data exchange (data must be de-identified first, Decree 356/2025 Art 7(5))"
+        )
     if b.domestic_transfer_for_fee:
         notes.append("transfers data for a fee (per-transfer consent and the Art 7(3) safeguards)")
     if notes:
-        yield _f("C15.processing-service", "info", "business",
-                 "The transferor " + "; ".join(notes) + ".",
-                 "Make sure the dossier declares these activities and their conditions are met.",
-                 ctx.rules.criterion("C15").citations)
+        yield _f(
+            "C15.processing-service",
+            "info",
+            "business",
+            "The transferor " + "; ".join(notes) + ".",
+            "Make sure the dossier declares these activities and their conditions are met.",
+            ctx.rules.criterion("C15").citations,
+        )
 
 
 def _c16(ctx: Context) -> Iterator[Finding]:
@@ -412,33 +596,61 @@ def _c16(ctx: Context) -> Iterator[Finding]:
         why.append(f"basic data of {ctx.facts.basic_count:,} > {basic.value:,} people")
     if ctx.facts.sensitive_count > sens.value:
         why.append(f"sensitive data of {ctx.facts.sensitive_count:,} > {sens.value:,} people")
-    yield _f("C16.national-security", "medium" if ctx.filing else "info", "data",
-             "The impact on national security and public order must be assessed (Form 09 "
-             f"§A.III.2.3): {' and '.join(why)}. Large transfers also carry the risk of a stop "
-             "order.",
-             "Write §A.III.2.3 in its five steps and keep the volumes current.",
-             ctx.rules.criterion("C16").citations)
+    yield _f(
+        "C16.national-security",
+        "medium" if ctx.filing else "info",
+        "data",
+        "The impact on national security and public order must be assessed (Form 09 "
+        f"§A.III.2.3): {' and '.join(why)}. Large transfers also carry the risk of a stop "
+        "order.",
+        "Write §A.III.2.3 in its five steps and keep the volumes current.",
+        ctx.rules.criterion("C16").citations,
+    )
 
 
 def _c17(ctx: Context) -> Iterator[Finding]:
     r = ctx.rules
     f = ctx.facts
-    core = (f.basic_count >= r.threshold("core_data_basic").value
-            or f.sensitive_count >= r.threshold("core_data_sensitive").value)
-    important = (f.basic_count >= r.threshold("important_data_basic").value
-                 or f.sensitive_count >= r.threshold("important_data_sensitive").value)
+    core = (
+        f.basic_count >= r.threshold("core_data_basic").value
+        or f.sensitive_count >= r.threshold("core_data_sensitive").value
+    )
+    important = (
+        f.basic_count >= r.threshold("important_data_basic").value
+        or f.sensitive_count >= r.threshold("important_data_sensitive").value
+    )
     if core or important:
         kind = "core" if core else "important"
-        yield _f("C17.important-data", "info", "data",
-                 f"At these volumes the data may be {kind} data under the Law on Data (thresholds "
-                 "of Decision 20/2025). Being personal data, it stays on the Form 09 track: no "
-                 "separate Decree 165/2025 assessment.",
-                 "Record the classification; watch the volumes.",
-                 ["Decree 356/2025 Art 42(3)"])
+        yield _f(
+            "C17.important-data",
+            "info",
+            "data",
+            f"At these volumes the data may be {kind} data under the Law on Data (thresholds "
+            "of Decision 20/2025). Being personal data, it stays on the Form 09 track: no "
+            "separate Decree 165/2025 assessment.",
+            "Record the classification; watch the volumes.",
+            ["Decree 356/2025 Art 42(3)"],
+        )
 
 
 RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
-    _c1, _c2, _c3, _c4, _c5, _c6, _c7, _c8, _c9, _c10, _c11, _c12, _c13, _c14, _c15, _c16, _c17,
+    _c1,
+    _c2,
+    _c3,
+    _c4,
+    _c5,
+    _c6,
+    _c7,
+    _c8,
+    _c9,
+    _c10,
+    _c11,
+    _c12,
+    _c13,
+    _c14,
+    _c15,
+    _c16,
+    _c17,
 )
 
 
@@ -448,7 +660,9 @@ def findings(facts: Facts, app: Applicability, rules: Rules) -> list[Finding]:
         found = list(_c1(ctx))
     else:
         found = [f for rule in RULES for f in rule(ctx)]
-    return sorted(found, key=lambda f: (SEVERITY_ORDER[f.severity], int(f.criterion[1:]), f.id, f.subject))
+    return sorted(
+        found, key=lambda f: (SEVERITY_ORDER[f.severity], int(f.criterion[1:]), f.id, f.subject)
+    )
 
 
 def pending(facts: Facts, app: Applicability) -> list[Pending]:
@@ -457,8 +671,13 @@ def pending(facts: Facts, app: Applicability) -> list[Pending]:
         return items  # the questionnaire feeds Form 09 §A.III.3; without a dossier nothing waits
     for rf in facts.recipients:
         if not rf.has_safeguards:
-            items.append(Pending(kind="recipient_safeguards", recipient=rf.recipient.id,
-                                 message=f"safeguards questionnaire for {rf.recipient.name}"))
+            items.append(
+                Pending(
+                    kind="recipient_safeguards",
+                    recipient=rf.recipient.id,
+                    message=f"safeguards questionnaire for {rf.recipient.name}",
+                )
+            )
     return items
 
 
@@ -466,6 +685,7 @@ def reviews(app: Applicability) -> list[Pending]:
     """What legal must still confirm before the outcome can be relied on."""
     items: list[Pending] = []
     if app.exemption and app.exemption.tested_on == "justification":
-        items.append(Pending(kind="legal_review",
-                             message=f"confirm the exemption '{app.exemption.code}'"))
+        items.append(
+            Pending(kind="legal_review", message=f"confirm the exemption '{app.exemption.code}'")
+        )
     return items

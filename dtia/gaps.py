@@ -68,9 +68,11 @@ def gaps(facts: Facts, app: Applicability, rules: Rules) -> list[Gap]:
         if not field.source or not _required(field, facts):
             continue
         if any(_empty(v) for path in field.source for v in _values(data, path)):
-            found.append(Gap(
-                field=field.id,
-                message=field.gap_message or f"{field.label_en} is missing",
-                citations=list(field.citations),
-            ))
+            found.append(
+                Gap(
+                    field=field.id,
+                    message=field.gap_message or f"{field.label_en} is missing",
+                    citations=list(field.citations),
+                )
+            )
     return found

@@ -79,11 +79,15 @@ Count = Annotated[StrictInt, Field(ge=0)]
 Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9-]{3,64}$")]
 RecipientId = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Country = Annotated[str, StringConstraints(strict=True), AfterValidator(_country)]
-Email = Annotated[str, StringConstraints(strict=True, strip_whitespace=True), AfterValidator(_email)]
+Email = Annotated[
+    str, StringConstraints(strict=True, strip_whitespace=True), AfterValidator(_email)
+]
 RelPath = Annotated[Text, AfterValidator(_relative_path)]
 TaxCode = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{10}(-\d{3})?$")]
 
-Activity = Literal["servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"]
+Activity = Literal[
+    "servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"
+]
 ExemptionCode = Literal[
     "state_agency",
     "own_employees_on_cloud",
@@ -95,31 +99,83 @@ ExemptionCode = Literal[
     "contract_travel_logistics_payment",
 ]
 SubjectKind = Literal[
-    "customers", "prospects", "employees", "job_applicants", "partner_staff",
-    "website_visitors", "minors", "other",
+    "customers",
+    "prospects",
+    "employees",
+    "job_applicants",
+    "partner_staff",
+    "website_visitors",
+    "minors",
+    "other",
 ]
 BasicCode = Literal[
-    "name", "other_names", "date_of_birth", "date_of_death", "gender", "place_of_birth",
-    "birth_registration_place", "permanent_residence", "temporary_residence",
-    "current_residence", "hometown", "contact_address", "nationality", "image", "phone",
-    "personal_id_number", "passport_number", "driving_licence_number", "vehicle_plate",
-    "marital_status", "family_relationships", "digital_account", "other_identifying",
+    "name",
+    "other_names",
+    "date_of_birth",
+    "date_of_death",
+    "gender",
+    "place_of_birth",
+    "birth_registration_place",
+    "permanent_residence",
+    "temporary_residence",
+    "current_residence",
+    "hometown",
+    "contact_address",
+    "nationality",
+    "image",
+    "phone",
+    "personal_id_number",
+    "passport_number",
+    "driving_licence_number",
+    "vehicle_plate",
+    "marital_status",
+    "family_relationships",
+    "digital_account",
+    "other_identifying",
 ]
 SensitiveCode = Literal[
-    "racial_ethnic_origin", "political_views", "religious_views", "private_life", "health",
-    "biometric_genetic", "sex_life_orientation", "crime_data", "location", "eid_credentials",
-    "id_card_images", "bank_credentials", "bank_card_transactions", "financial_credit",
-    "behaviour_tracking", "other_protected",
+    "racial_ethnic_origin",
+    "political_views",
+    "religious_views",
+    "private_life",
+    "health",
+    "biometric_genetic",
+    "sex_life_orientation",
+    "crime_data",
+    "location",
+    "eid_credentials",
+    "id_card_images",
+    "bank_credentials",
+    "bank_card_transactions",
+    "financial_credit",
+    "behaviour_tracking",
+    "other_protected",
 ]
 ClauseKey = Literal[
-    "purpose", "data_categories", "processing_period_and_deletion", "legal_basis",
-    "protection_responsibilities", "data_subject_rights", "breach_cooperation",
-    "vn_law_compliance", "data_flow_and_roles", "security_requirements",
-    "change_notification", "access_tiering", "onward_transfer_control",
+    "purpose",
+    "data_categories",
+    "processing_period_and_deletion",
+    "legal_basis",
+    "protection_responsibilities",
+    "data_subject_rights",
+    "breach_cooperation",
+    "vn_law_compliance",
+    "data_flow_and_roles",
+    "security_requirements",
+    "change_notification",
+    "access_tiering",
+    "onward_transfer_control",
 ]
 AttachmentKind = Literal[
-    "contract", "pdp_service_contract", "policy", "dpo_appointment", "diagram",
-    "consent_evidence", "self_assessment", "recipient_evidence", "other",
+    "contract",
+    "pdp_service_contract",
+    "policy",
+    "dpo_appointment",
+    "diagram",
+    "consent_evidence",
+    "self_assessment",
+    "recipient_evidence",
+    "other",
 ]
 
 
@@ -349,7 +405,9 @@ class Data(Strict):
         names = [g.name for g in self.subject_groups]
         if len(set(names)) != len(names):
             raise ValueError("subject_groups names must be unique")
-        if len(set(self.basic)) != len(self.basic) or len(set(self.sensitive)) != len(self.sensitive):
+        if len(set(self.basic)) != len(self.basic) or len(set(self.sensitive)) != len(
+            self.sensitive
+        ):
             raise ValueError("data codes must not repeat")
         if self.sensitive and self.sensitive_subject_count is None:
             raise ValueError("sensitive_subject_count is required when sensitive is not empty")
@@ -406,7 +464,9 @@ class Governance(Strict):
     deletion: Text | None = None
     consent_method: Text | None = None
     legal_basis: (
-        Literal["consent", "contract", "legal_obligation", "vital_interest", "public_interest", "other"]
+        Literal[
+            "consent", "contract", "legal_obligation", "vital_interest", "public_interest", "other"
+        ]
         | None
     ) = None
     self_assessment: SelfAssessment | None = None
@@ -456,31 +516,43 @@ class TransferIntake(Strict):
         groups = {g.name for g in self.data.subject_groups}
         for i, flow in enumerate(self.flows):
             if flow.subject_group not in groups:
-                problems.append(Problem(
-                    f"flows[{i}].subject_group",
-                    f"{flow.subject_group!r} is not a name in data.subject_groups",
-                ))
+                problems.append(
+                    Problem(
+                        f"flows[{i}].subject_group",
+                        f"{flow.subject_group!r} is not a name in data.subject_groups",
+                    )
+                )
             if flow.recipient not in seen:
-                problems.append(Problem(
-                    f"flows[{i}].recipient", f"{flow.recipient!r} is not an id in recipients"
-                ))
+                problems.append(
+                    Problem(
+                        f"flows[{i}].recipient", f"{flow.recipient!r} is not an id in recipients"
+                    )
+                )
         has_sensitive_flow = any(f.includes_sensitive for f in self.flows)
         if has_sensitive_flow and not self.data.sensitive:
-            problems.append(Problem(
-                "data.sensitive", "a flow includes sensitive data but no sensitive type is ticked"
-            ))
+            problems.append(
+                Problem(
+                    "data.sensitive",
+                    "a flow includes sensitive data but no sensitive type is ticked",
+                )
+            )
         if self.data.sensitive and not has_sensitive_flow:
-            problems.append(Problem(
-                "flows", "sensitive data types are ticked but no flow has includes_sensitive: true"
-            ))
+            problems.append(
+                Problem(
+                    "flows",
+                    "sensitive data types are ticked but no flow has includes_sensitive: true",
+                )
+            )
         activities = set(self.transfer.activities)
         for i, group in enumerate(self.data.subject_groups):
             for activity in group.activities or []:
                 if activity not in activities:
-                    problems.append(Problem(
-                        f"data.subject_groups[{i}].activities",
-                        f"{activity!r} is not one of transfer.activities",
-                    ))
+                    problems.append(
+                        Problem(
+                            f"data.subject_groups[{i}].activities",
+                            f"{activity!r} is not one of transfer.activities",
+                        )
+                    )
         return problems
 
     def referenced_paths(self) -> Iterator[tuple[str, str]]:
@@ -503,8 +575,10 @@ class TransferIntake(Strict):
                         yield f"recipients[{i}].safeguards.evidence[{j}].path", ev.path
                 for j, cert in enumerate(r.safeguards.certifications):
                     if cert.evidence and cert.evidence.path:
-                        yield (f"recipients[{i}].safeguards.certifications[{j}].evidence.path",
-                               cert.evidence.path)
+                        yield (
+                            f"recipients[{i}].safeguards.certifications[{j}].evidence.path",
+                            cert.evidence.path,
+                        )
         for i, p in enumerate(self.other_parties):
             if p.contract and p.contract.path:
                 yield f"other_parties[{i}].contract.path", p.contract.path
@@ -594,13 +668,17 @@ def _problems_from(exc: ValidationError, lines: dict[str, int]) -> list[Problem]
         path = format_loc(loc).replace("schema_", "schema")
         message = err["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         if err["type"] == "extra_forbidden":
             message = "unknown key (not in dtia.intake/v1)"
         elif err["type"] == "string_type" and isinstance(err.get("input"), int | float):
-            message = f"expected text, got the number {err['input']!r}: quote it"
+            message = (
+                f"expected text, but YAML read a number ({err['input']!r}): put the value in quotes"
+            )
         elif err["type"] == "literal_error":
-            message = f"{err.get('input')!r} is not allowed: {message.removeprefix('Input should be ')}"
+            message = (
+                f"{err.get('input')!r} is not allowed: {message.removeprefix('Input should be ')}"
+            )
         problems.append(Problem(path, message, _nearest_line(path, lines)))
     return problems
 
@@ -613,14 +691,23 @@ def parse_intake(text: str, source: str = "<intake>") -> tuple[TransferIntake, d
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise IntakeError(source, [Problem("", f"not valid YAML or JSON: {reason}", line)]) from None
+        raise IntakeError(
+            source, [Problem("", f"not valid YAML or JSON: {reason}", line)]
+        ) from None
     if not isinstance(raw, dict):
         raise IntakeError(source, [Problem("", "the intake must be a mapping of keys to values")])
     lines = _yaml_lines(text)
     if raw.get("schema") != SCHEMA_ID:
-        raise IntakeError(source, [Problem(
-            "schema", f"must be {SCHEMA_ID!r}, got {raw.get('schema')!r}", lines.get("schema")
-        )])
+        raise IntakeError(
+            source,
+            [
+                Problem(
+                    "schema",
+                    f"must be {SCHEMA_ID!r}, got {raw.get('schema')!r}",
+                    lines.get("schema"),
+                )
+            ],
+        )
     try:
         intake = TransferIntake.model_validate(raw)
     except ValidationError as exc:
@@ -645,8 +732,25 @@ def load_intake(path: Path) -> LoadedIntake:
     except UnicodeDecodeError as exc:
         raise IntakeError(source, [Problem("", f"not UTF-8 text (byte {exc.start})")]) from None
     intake, lines = parse_intake(text, source)
+    return _with_files(intake, source, path.resolve().parent, lines)
 
-    base = path.resolve().parent
+
+def load_intake_model(
+    intake: TransferIntake, base_dir: Path | None = None, source: str = "<intake>"
+) -> LoadedIntake:
+    """An intake given as a model (a form, an API call). Without ``base_dir`` the files it
+    names cannot be read, so checks that need their content are skipped."""
+    cross = intake.cross_references()
+    if cross:
+        raise IntakeError(source, cross)
+    if base_dir is None:
+        return LoadedIntake(intake, source, input_digest(intake), {})
+    return _with_files(intake, source, base_dir.resolve(), {})
+
+
+def _with_files(
+    intake: TransferIntake, source: str, base: Path, lines: dict[str, int]
+) -> LoadedIntake:
     problems: list[Problem] = []
     files: dict[str, FileFact] = {}
     for key_path, rel in intake.referenced_paths():
@@ -654,12 +758,22 @@ def load_intake(path: Path) -> LoadedIntake:
             continue
         target = (base / rel).resolve()
         if not target.is_relative_to(base):
-            problems.append(Problem(key_path, f"{rel!r} leads outside the intake's folder",
-                                    _nearest_line(key_path, lines)))
+            problems.append(
+                Problem(
+                    key_path,
+                    f"{rel!r} leads outside the intake's folder",
+                    _nearest_line(key_path, lines),
+                )
+            )
             continue
         if not target.is_file():
-            problems.append(Problem(key_path, f"file {rel!r} does not exist next to the intake",
-                                    _nearest_line(key_path, lines)))
+            problems.append(
+                Problem(
+                    key_path,
+                    f"file {rel!r} does not exist next to the intake",
+                    _nearest_line(key_path, lines),
+                )
+            )
             continue
         content = target.read_bytes()
         file_text = None

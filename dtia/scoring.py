@@ -51,37 +51,74 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
         c4 = w["C4"] - 2
     else:
         c4 = w["C4"] - 4
-    c4_res = _less(c4, [(bool(rs) and all(r.encrypted_both for r in rs), 3),
-                        (bool(intake.security.measures), 1)]) if c4 else 0
-    out["C4"] = Points(c4, c4_res, (
-        "no sensitive data" if not sens else
-        f"sensitive data: {', '.join(f'Art 4(1)({c.item})' for c in sens)}"
-        + (f" ({len(heavy)} of the heavier kinds)" if heavy else "")))
+    c4_res = (
+        _less(
+            c4,
+            [
+                (bool(rs) and all(r.encrypted_both for r in rs), 3),
+                (bool(intake.security.measures), 1),
+            ],
+        )
+        if c4
+        else 0
+    )
+    out["C4"] = Points(
+        c4,
+        c4_res,
+        (
+            "no sensitive data"
+            if not sens
+            else f"sensitive data: {', '.join(f'Art 4(1)({c.item})' for c in sens)}"
+            + (f" ({len(heavy)} of the heavier kinds)" if heavy else "")
+        ),
+    )
 
     c5 = [
-        _less(w["C5"], [(r.encrypted_both is True, 3),
-                        (bool(r.recipient.safeguards and r.recipient.safeguards.access_control), 2),
-                        (r.valid_certs > 0, 3),
-                        (r.incident_hours_ok is True, 2),
-                        (bool(r.recipient.safeguards and r.recipient.safeguards.security_testing), 1),
-                        (bool(r.recipient.safeguards and r.recipient.safeguards.retention_and_deletion), 1)])
+        _less(
+            w["C5"],
+            [
+                (r.encrypted_both is True, 3),
+                (bool(r.recipient.safeguards and r.recipient.safeguards.access_control), 2),
+                (r.valid_certs > 0, 3),
+                (r.incident_hours_ok is True, 2),
+                (bool(r.recipient.safeguards and r.recipient.safeguards.security_testing), 1),
+                (bool(r.recipient.safeguards and r.recipient.safeguards.retention_and_deletion), 1),
+            ],
+        )
         for r in rs
     ]
     pending = sum(1 for r in rs if not r.has_safeguards)
-    out["C5"] = Points(w["C5"], _max_over(rs, c5, w["C5"]),
-                       f"{pending} of {len(rs)} recipients still to describe their safeguards"
-                       if pending else "recipients' safeguards weighed (weakest recipient counts)")
+    out["C5"] = Points(
+        w["C5"],
+        _max_over(rs, c5, w["C5"]),
+        f"{pending} of {len(rs)} recipients still to describe their safeguards"
+        if pending
+        else "recipients' safeguards weighed (weakest recipient counts)",
+    )
 
     c6 = [
-        _less(w["C6"], [(bool(r.recipient.safeguards and r.recipient.safeguards.local_law), 2),
-                        (bool(r.recipient.safeguards and r.recipient.safeguards.government_access_policy), 2)],
-              floor=2)
+        _less(
+            w["C6"],
+            [
+                (bool(r.recipient.safeguards and r.recipient.safeguards.local_law), 2),
+                (
+                    bool(
+                        r.recipient.safeguards and r.recipient.safeguards.government_access_policy
+                    ),
+                    2,
+                ),
+            ],
+            floor=2,
+        )
         for r in rs
     ]
     countries = sorted({r.recipient.country for r in rs})
-    out["C6"] = Points(w["C6"], _max_over(rs, c6, w["C6"]),
-                       f"recipients in {', '.join(countries)}; no adequacy list exists, so the "
-                       "country factor is inferred (UNCERTAIN #21)")
+    out["C6"] = Points(
+        w["C6"],
+        _max_over(rs, c6, w["C6"]),
+        f"recipients in {', '.join(countries)}; no adequacy list exists, so the "
+        "country factor is inferred (UNCERTAIN #21)",
+    )
 
     art7 = len(rules.clauses("art7"))
     cloud = len(rules.clauses("cloud"))
@@ -92,77 +129,152 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
             continue
         required = art7 + (cloud if r.is_cloud else 0)
         present = required - len(r.missing_art7) - len(r.missing_cloud)
-        c7.append(_less(w["C7"], [(True, 3), (r.contract_copy, 1),
-                                  (True, (w["C7"] - 4) * present // required)]))
-    out["C7"] = Points(w["C7"], _max_over(rs, c7, w["C7"]),
-                       "contract and its Art 7(1)" + (" / Art 12(2)" if facts.activities & {"foreign_cloud"}
-                                                      else "") + " content (weakest recipient counts)")
+        c7.append(
+            _less(
+                w["C7"],
+                [(True, 3), (r.contract_copy, 1), (True, (w["C7"] - 4) * present // required)],
+            )
+        )
+    out["C7"] = Points(
+        w["C7"],
+        _max_over(rs, c7, w["C7"]),
+        "contract and its Art 7(1)"
+        + (" / Art 12(2)" if facts.activities & {"foreign_cloud"} else "")
+        + " content (weakest recipient counts)",
+    )
 
     onward = intake.transfer.onward_transfer
     c8 = 1 if onward is not None and not onward.allowed else w["C8"]
     all_clause = bool(rs) and all(r.has_onward_clause for r in rs)
-    all_controls = bool(rs) and all(bool(r.recipient.safeguards and r.recipient.safeguards.onward_transfer_controls)
-                                    for r in rs)
-    out["C8"] = Points(c8, _less(c8, [(bool(onward and onward.procedure), 2), (all_clause, 1),
-                                      (all_controls, 1)]),
-                       "onward transfers " + ("not allowed" if c8 == 1 else "allowed or not described"))
+    all_controls = bool(rs) and all(
+        bool(r.recipient.safeguards and r.recipient.safeguards.onward_transfer_controls) for r in rs
+    )
+    out["C8"] = Points(
+        c8,
+        _less(c8, [(bool(onward and onward.procedure), 2), (all_clause, 1), (all_controls, 1)]),
+        "onward transfers " + ("not allowed" if c8 == 1 else "allowed or not described"),
+    )
 
     sec = intake.security
     all_encrypted = bool(rs) and all(r.encrypted_both is True for r in rs)
-    out["C9"] = Points(w["C9"], _less(w["C9"], [(bool(sec.measures), 2), (bool(sec.standards), 1),
-                                                (bool(sec.testing), 1), (bool(sec.system_diagram), 1),
-                                                (all_encrypted, 3)]),
-                       "transferor's measures, standards, testing and recipients' encryption")
+    out["C9"] = Points(
+        w["C9"],
+        _less(
+            w["C9"],
+            [
+                (bool(sec.measures), 2),
+                (bool(sec.standards), 1),
+                (bool(sec.testing), 1),
+                (bool(sec.system_diagram), 1),
+                (all_encrypted, 3),
+            ],
+        ),
+        "transferor's measures, standards, testing and recipients' encryption",
+    )
 
     g = intake.governance
     texts = [t for _, _, t in facts.policy_texts if t]
     disclosed = any(discloses_transfer_abroad(t) for t in texts)
-    out["C10"] = Points(w["C10"], _less(w["C10"], [(g.legal_basis is not None, 2),
-                                                   (bool(g.consent_method), 2), (disclosed, 1)]),
-                        f"legal basis {g.legal_basis or 'not stated'}; transfer "
-                        + ("disclosed" if disclosed else "not disclosed") + " in a published policy")
+    out["C10"] = Points(
+        w["C10"],
+        _less(
+            w["C10"], [(g.legal_basis is not None, 2), (bool(g.consent_method), 2), (disclosed, 1)]
+        ),
+        f"legal basis {g.legal_basis or 'not stated'}; transfer "
+        + ("disclosed" if disclosed else "not disclosed")
+        + " in a published policy",
+    )
 
-    all_dsr_clause = bool(rs) and all(r.has_contract and not any(c.key == "data_subject_rights"
-                                                                 for c in r.missing_art7) for r in rs)
+    all_dsr_clause = bool(rs) and all(
+        r.has_contract and not any(c.key == "data_subject_rights" for c in r.missing_art7)
+        for r in rs
+    )
     all_dsr_ok = bool(rs) and all(r.dsr_days_ok is True for r in rs)
-    out["C11"] = Points(w["C11"], _less(w["C11"], [(all_dsr_clause, 2), (all_dsr_ok, 2)]),
-                        "data-subject rights in the contracts and the recipients' turnaround")
+    out["C11"] = Points(
+        w["C11"],
+        _less(w["C11"], [(all_dsr_clause, 2), (all_dsr_ok, 2)]),
+        "data-subject rights in the contracts and the recipients' turnaround",
+    )
 
     all_del_clause = bool(rs) and all(
-        r.has_contract and not any(c.key == "processing_period_and_deletion" for c in r.missing_art7)
-        for r in rs)
-    all_del_text = bool(rs) and all(bool(r.recipient.safeguards and r.recipient.safeguards.retention_and_deletion)
-                                    for r in rs)
-    out["C12"] = Points(w["C12"], _less(w["C12"], [(bool(g.retention), 1), (bool(g.deletion), 1),
-                                                   (all_del_clause, 1), (all_del_text, 1)]),
-                        "retention and deletion rules of the transferor and the recipients")
+        r.has_contract
+        and not any(c.key == "processing_period_and_deletion" for c in r.missing_art7)
+        for r in rs
+    )
+    all_del_text = bool(rs) and all(
+        bool(r.recipient.safeguards and r.recipient.safeguards.retention_and_deletion) for r in rs
+    )
+    out["C12"] = Points(
+        w["C12"],
+        _less(
+            w["C12"],
+            [(bool(g.retention), 1), (bool(g.deletion), 1), (all_del_clause, 1), (all_del_text, 1)],
+        ),
+        "retention and deletion rules of the transferor and the recipients",
+    )
 
     pdp = intake.transferor.pdp
-    documented = bool(pdp.appointment_document) if pdp.kind == "internal" else bool(pdp.service_contract)
-    out["C13"] = Points(w["C13"], _less(w["C13"], [(documented, 2), (g.self_assessment is not None, 1),
-                                                   (bool(intake.transferor.policies), 1)]),
-                        "data protection officer documents, self-assessment and policies")
+    documented = (
+        bool(pdp.appointment_document) if pdp.kind == "internal" else bool(pdp.service_contract)
+    )
+    out["C13"] = Points(
+        w["C13"],
+        _less(
+            w["C13"],
+            [
+                (documented, 2),
+                (g.self_assessment is not None, 1),
+                (bool(intake.transferor.policies), 1),
+            ],
+        ),
+        "data protection officer documents, self-assessment and policies",
+    )
 
     b = intake.business
-    out["C14"] = Points(w["C14"], _less(w["C14"], [(bool(b.necessity), 2), (bool(b.current_practice), 1)]),
-                        "necessity and current practice described" if b.necessity else "necessity not described")
+    out["C14"] = Points(
+        w["C14"],
+        _less(w["C14"], [(bool(b.necessity), 2), (bool(b.current_practice), 1)]),
+        "necessity and current practice described" if b.necessity else "necessity not described",
+    )
 
-    c15 = w["C15"] if (b.processing_service_business or b.data_exchange_trading
-                       or b.domestic_transfer_for_fee) else 0
-    out["C15"] = Points(c15, c15, "processing-service business, data exchange or fee-based transfer"
-                        if c15 else "no processing-service business, data exchange or fee")
+    c15 = (
+        w["C15"]
+        if (b.processing_service_business or b.data_exchange_trading or b.domestic_transfer_for_fee)
+        else 0
+    )
+    out["C15"] = Points(
+        c15,
+        c15,
+        "processing-service business, data exchange or fee-based transfer"
+        if c15
+        else "no processing-service business, data exchange or fee",
+    )
 
     c16 = w["C16"] if facts.national_security else 0
-    out["C16"] = Points(c16, c16, "Form 09 §A.III.2.3 thresholds exceeded" if c16
-                        else "below the Form 09 §A.III.2.3 thresholds")
+    out["C16"] = Points(
+        c16,
+        c16,
+        "Form 09 §A.III.2.3 thresholds exceeded"
+        if c16
+        else "below the Form 09 §A.III.2.3 thresholds",
+    )
 
-    core = (facts.basic_count >= rules.threshold("core_data_basic").value
-            or facts.sensitive_count >= rules.threshold("core_data_sensitive").value)
-    important = (facts.basic_count >= rules.threshold("important_data_basic").value
-                 or facts.sensitive_count >= rules.threshold("important_data_sensitive").value)
+    core = (
+        facts.basic_count >= rules.threshold("core_data_basic").value
+        or facts.sensitive_count >= rules.threshold("core_data_sensitive").value
+    )
+    important = (
+        facts.basic_count >= rules.threshold("important_data_basic").value
+        or facts.sensitive_count >= rules.threshold("important_data_sensitive").value
+    )
     c17 = w["C17"] if core else (w["C17"] - 1 if important else 0)
-    out["C17"] = Points(c17, c17, "core data volumes" if core else
-                        ("important data volumes" if important else "below important-data volumes"))
+    out["C17"] = Points(
+        c17,
+        c17,
+        "core data volumes"
+        if core
+        else ("important data volumes" if important else "below important-data volumes"),
+    )
     return out
 
 

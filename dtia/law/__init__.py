@@ -117,7 +117,9 @@ class Rules:
         return _one_in_force(self.files.dates[name], self.on, f"date {name!r}")
 
     def _by(self, items: Iterable[T], attr: str, key: str, what: str) -> T:
-        return _one_in_force((i for i in items if getattr(i, attr) == key), self.on, f"{what} {key!r}")
+        return _one_in_force(
+            (i for i in items if getattr(i, attr) == key), self.on, f"{what} {key!r}"
+        )
 
     def basic(self, code: str) -> DataCategory:
         return self._by(self.files.basic_data, "code", code, "basic data type")

@@ -108,7 +108,9 @@ class Limb(Cited):
 
 
 class ActivityType(Cited):
-    code: Literal["servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"]
+    code: Literal[
+        "servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"
+    ]
     form_field: str
     label_vi: str
     label_en: str
@@ -166,8 +168,14 @@ class FormField(Cited):
     source: tuple[str, ...] = ()  # intake key paths that fill it ("*" = every item of a list)
     required: Literal["always", "organisation", "individual", "conditional", "optional"]
     when: (
-        Literal["pdp_external_org", "pdp_external_individual", "pdp_internal", "national_security",
-                "on_behalf_party", "other_party"]
+        Literal[
+            "pdp_external_org",
+            "pdp_external_individual",
+            "pdp_internal",
+            "national_security",
+            "on_behalf_party",
+            "other_party",
+        ]
         | None
     ) = None
     condition: str | None = None
@@ -184,9 +192,9 @@ class FormSection(Cited):
     id: str
     label_vi: str
     label_en: str
-    required_when: Literal[
-        "always", "national_security", "on_behalf_party", "other_party"
-    ] = "always"
+    required_when: Literal["always", "national_security", "on_behalf_party", "other_party"] = (
+        "always"
+    )
 
 
 class Holiday(Cited):

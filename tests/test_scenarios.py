@@ -1,0 +1,103 @@
+"""Legal scenarios a lawyer can read: tests/scenarios/*.yaml (format in tests/scenarios/README.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dtia.engine import assess
+from dtia.errors import IntakeError
+from dtia.intake import load_intake
+from tests.support import EXAMPLE_NAMES, all_citations, changed, write_intake
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+KEYS = {"name", "as_of", "base", "changes", "expect"}
+EXPECT_KEYS = {
+    "invalid", "cross_border_transfer", "limbs", "dossier_required", "exemption",
+    "rejected_exemptions", "cover_form", "prior_dossier", "deadlines", "required_sections",
+    "sections_include", "sections_exclude", "citations_include", "findings_include",
+    "findings_exclude", "pending_include",
+}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name}: not a mapping"
+    assert set(data) <= KEYS, f"{path.name}: unknown keys {set(data) - KEYS}"
+    assert set(data["expect"]) <= EXPECT_KEYS, f"{path.name}: unknown expectations"
+    assert data["base"] in EXAMPLE_NAMES, f"{path.name}: unknown base {data['base']!r}"
+    return data
+
+
+def test_there_are_enough_scenarios() -> None:
+    assert len(SCENARIOS) >= 30
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario(path: Path, tmp_path: Path) -> None:
+    sc = _load(path)
+    expect = sc["expect"]
+    as_of = sc["as_of"] if isinstance(sc["as_of"], date) else date.fromisoformat(sc["as_of"])
+    intake_path = write_intake(sc["base"], changed(sc["base"], sc.get("changes")), tmp_path)
+
+    if "invalid" in expect:
+        with pytest.raises(IntakeError) as info:
+            load_intake(intake_path)
+        named = {p.path for p in info.value.problems}
+        for key in expect["invalid"]:
+            assert any(n == key or n.startswith(key + ".") or n.startswith(key + "[") for n in named), (
+                f"{sc['name']}: expected a problem at {key}, got {sorted(named)}"
+            )
+        return
+
+    a = assess(load_intake(intake_path), as_of)
+    app = a.applicability
+    where = sc["name"]
+    if "cross_border_transfer" in expect:
+        assert app.cross_border_transfer is expect["cross_border_transfer"], where
+    if "limbs" in expect:
+        assert app.limbs == expect["limbs"], where
+    if "dossier_required" in expect:
+        assert app.dossier_required is expect["dossier_required"], where
+    if "exemption" in expect:
+        assert (app.exemption.code if app.exemption else None) == expect["exemption"], where
+    if "rejected_exemptions" in expect:
+        assert [c.code for c in app.rejected_exemption_claims] == expect["rejected_exemptions"], where
+    if "cover_form" in expect:
+        want = expect["cover_form"]
+        assert app.cover_form == (None if want is None else str(want).zfill(3)), where
+    if "prior_dossier" in expect:
+        assert app.prior_dossier == expect["prior_dossier"], where
+    if "deadlines" in expect:
+        got = {d.kind: d for d in a.deadlines}
+        assert sorted(got) == sorted(d["kind"] for d in expect["deadlines"]), where
+        for want in expect["deadlines"]:
+            d = got[want["kind"]]
+            for key in ("due", "legal_end"):
+                if key in want:
+                    assert getattr(d, key).isoformat() == str(want[key]), f"{where}: {key}"
+            if "status" in want:
+                assert d.status == want["status"], f"{where}: status"
+            if "uncertain" in want:
+                assert d.uncertain is want["uncertain"], f"{where}: uncertain"
+    if "required_sections" in expect:
+        assert a.required_sections == expect["required_sections"], where
+    for s in expect.get("sections_include", []):
+        assert s in a.required_sections, f"{where}: section {s} missing"
+    for s in expect.get("sections_exclude", []):
+        assert s not in a.required_sections, f"{where}: section {s} present"
+    cites = all_citations(a)
+    for c in expect.get("citations_include", []):
+        assert c in cites, f"{where}: citation {c!r} missing"
+    ids = {f.id for f in a.findings}
+    for f in expect.get("findings_include", []):
+        assert f in ids, f"{where}: finding {f} missing; got {sorted(ids)}"
+    for f in expect.get("findings_exclude", []):
+        assert f not in ids, f"{where}: finding {f} present"
+    kinds = {p.kind for p in a.pending}
+    for k in expect.get("pending_include", []):
+        assert k in kinds, f"{where}: pending {k} missing"
