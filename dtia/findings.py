@@ -351,7 +351,7 @@ def _c7(ctx: Context) -> Iterator[Finding]:
                 "C7.contract-copy-missing",
                 ctx.downgrade("blocker"),
                 f"{rf.subject}.contract",
-                f"No copy of the contract {r.contract.reference} is attached; the dossier "
+                f"No copy of the contract \u201c{r.contract.reference}\u201d is attached; the dossier "
                 "must include one.",
                 "Attach a copy of the signed contract (contract.path).",
                 ["Decree 356/2025 Art 18(2)(b)"],
@@ -362,7 +362,7 @@ def _c7(ctx: Context) -> Iterator[Finding]:
                 "C7.contract-missing-elements",
                 "high",
                 f"{rf.subject}.contract.clauses",
-                f"The contract {r.contract.reference} with {r.name} lacks Decree 356/2025 "
+                f"The contract \u201c{r.contract.reference}\u201d with {r.name} lacks Decree 356/2025 "
                 f"Art 7(1) elements: {letters}.",
                 "Amend the contract to state every Art 7(1) element.",
                 [c for cl in rf.missing_art7 for c in cl.citations],

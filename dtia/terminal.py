@@ -67,7 +67,7 @@ def render(a: Assessment, console: Console) -> None:
     if a.deadlines:
         t = Table(title="Statutory deadlines", title_justify="left")
         for col in ("Kind", "Due", "Legal end", "Status", "Owed by", "Articles"):
-            t.add_column(col)
+            t.add_column(col, overflow="fold")
         for d in a.deadlines:
             status = Text(
                 d.status + (" (uncertain)" if d.uncertain else ""), style=STATUS_STYLE[d.status]
@@ -104,7 +104,7 @@ def render(a: Assessment, console: Console) -> None:
         ("Why", {}),
         ("Articles", {}),
     ):
-        risk.add_column(col, **kw)  # type: ignore[arg-type]
+        risk.add_column(col, overflow="fold", **kw)  # type: ignore[arg-type]
     for c in r.contributions:
         risk.add_row(
             c.criterion, str(c.inherent_points), str(c.points), c.reason, _cites(c.citations)
@@ -115,7 +115,7 @@ def render(a: Assessment, console: Console) -> None:
     if a.findings:
         f = Table(title=f"Findings ({len(a.findings)})", title_justify="left", show_lines=True)
         for col in ("Severity", "Finding", "What and why", "Remedy", "Articles"):
-            f.add_column(col)
+            f.add_column(col, overflow="fold")
         for x in a.findings:
             f.add_row(
                 Text(x.severity, style=SEVERITY_STYLE[x.severity]),
@@ -129,7 +129,7 @@ def render(a: Assessment, console: Console) -> None:
     if a.gaps:
         g = Table(title=f"Form 09 fields still missing ({len(a.gaps)})", title_justify="left")
         for col in ("Field", "What is missing", "Articles"):
-            g.add_column(col)
+            g.add_column(col, overflow="fold")
         for gap in a.gaps:
             g.add_row(gap.field, gap.message, _cites(gap.citations))
         console.print(g)

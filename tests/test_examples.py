@@ -1,0 +1,122 @@
+"""The five shared examples reach the outcomes the law gives (examples/README.md)."""
+
+from __future__ import annotations
+
+import filecmp
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.support import EXAMPLES, all_citations, assess_example
+
+AS_OF = date(2026, 11, 22)
+
+
+def _ids(name: str) -> dict[str, list[str]]:
+    a = assess_example(name, AS_OF)
+    out: dict[str, list[str]] = {}
+    for f in a.findings:
+        out.setdefault(f.id, []).append(f.message)
+    return out
+
+
+def test_fpt_smart_cloud_to_fpt_japan() -> None:
+    a = assess_example("fpt-smart-cloud-to-fpt-japan", AS_OF)
+    app = a.applicability
+    assert (app.cross_border_transfer, app.limbs, app.dossier_required, app.cover_form) == (True, ["T2", "T3"], True, "01a")
+    assert app.exemption is None
+    assert {"Law 91/2025 Art 20(1)(b)", "Law 91/2025 Art 20(1)(c)"} <= set(app.citations)
+    (d,) = a.deadlines
+    assert (d.kind, d.due, d.legal_end, d.status) == ("initial_filing", date(2026, 5, 1), date(2026, 5, 4), "overdue")
+    assert "A.III.2.3" in a.required_sections
+    assert [(p.kind, p.recipient) for p in a.pending] == [("recipient_safeguards", "fpt-japan")]
+    ids = _ids("fpt-smart-cloud-to-fpt-japan")
+    assert "Art 4(1)(l)" in ids["C4.sensitive-data"][0]
+    assert {"Decree 356/2025 Art 4(1)(l)", "Decree 356/2025 Art 4(2)", "Decree 356/2025 Art 7(2)"} <= all_citations(a)
+    assert "C1.inbound-leg" in ids
+    assert "UNCERTAIN" in ids["C1.collected-in-vietnam"][0] and "T2 either way" in ids["C1.collected-in-vietnam"][0]
+    assert "C5.safeguards-pending" in ids
+    assert "38,000 > 10,000" in ids["C16.national-security"][0]
+
+
+def test_fpt_smart_cloud_hr_on_cloud() -> None:
+    a = assess_example("fpt-smart-cloud-hr-on-cloud", AS_OF)
+    app = a.applicability
+    assert (app.limbs, app.dossier_required, app.cover_form) == (["T1"], False, None)
+    assert app.exemption is not None and app.exemption.code == "own_employees_on_cloud"
+    assert app.exemption.citations == ["Law 91/2025 Art 20(6)(b)"]
+    assert a.deadlines == [] and a.required_sections == [] and a.gaps == []
+    ids = _ids("fpt-smart-cloud-hr-on-cloud")
+    assert "C2.exempt-other-duties" in ids and "C10.no-legal-basis" in ids
+    assert "Art 4(1)(d)" in ids["C4.sensitive-data"][0]
+
+
+def test_bizfly_cloud_support_desk() -> None:
+    a = assess_example("bizfly-cloud-support-desk", AS_OF)
+    app = a.applicability
+    assert (app.limbs, app.dossier_required, app.cover_form) == (["T3"], True, "01a")
+    (d,) = a.deadlines
+    assert (d.due, d.legal_end, d.status) == (date(2026, 8, 14), date(2026, 8, 14), "overdue")
+    assert "A.III.2.3" not in a.required_sections
+    findings = {f.id: f for f in a.findings}
+    missing = findings["C7.contract-missing-elements"]
+    assert missing.citations == ["Decree 356/2025 Art 7(1)(d)", "Decree 356/2025 Art 7(1)(e)"]
+    assert "SOC 2" in findings["C5.certification-expiring"].message
+    assert "2026-12-31" in findings["C5.certification-expiring"].message
+    assert "C10.policy-silent-on-transfer" in findings
+
+
+def test_cloudfly_card_payments() -> None:
+    a = assess_example("cloudfly-card-payments", AS_OF)
+    app = a.applicability
+    assert (app.limbs, app.dossier_required) == (["T2", "T3"], False)
+    assert app.exemption is not None and app.exemption.code == "contract_travel_logistics_payment"
+    assert app.exemption.citations[0] == "Decree 356/2025 Art 17(3)(đ)"
+    assert a.deadlines == []
+    sensitive = next(f for f in a.findings if f.id == "C4.sensitive-data")
+    assert "Decree 356/2025 Art 4(1)(k)" in sensitive.citations and "Decree 356/2025 Art 7(2)" in sensitive.citations
+
+
+def test_cloudspace_offsite_backups() -> None:
+    a = assess_example("cloudspace-offsite-backups", AS_OF)
+    app = a.applicability
+    assert (app.limbs, app.dossier_required, app.cover_form) == (["T1"], True, "01a")
+    assert "Law 91/2025 Art 20(1)(a)" in app.citations and "Decree 356/2025 Art 17(1)(a)" in app.citations
+    (d,) = a.deadlines
+    assert (d.due, d.legal_end, d.status) == (date(2026, 10, 31), date(2026, 11, 2), "overdue")
+    assert "A.III.2.3" in a.required_sections
+    f = {x.id: x for x in a.findings}
+    assert f["C7.contract-copy-missing"].severity == "blocker"
+    assert "Decree 356/2025 Art 18(2)(b)" in f["C7.contract-copy-missing"].citations
+    assert [c.rsplit(" ", 1)[1] for c in f["C7.contract-missing-elements"].citations] == [
+        "7(1)(b)", "7(1)(c)", "7(1)(d)", "7(1)(e)", "7(1)(g)"]
+    assert [c.rsplit(" ", 1)[1] for c in f["C7.cloud-clauses-missing"].citations] == [
+        "12(2)(a)", "12(2)(b)", "12(2)(c)", "12(2)(d)", "12(2)(g)"]
+    assert "expired on 2026-10-31" in f["C5.certification-expired"].message
+    assert "Decree 356/2025 Form 09 §A.I.8.1" in f["C13.external-pdp-provider"].citations
+    assert "170,000 > 100,000" in f["C16.national-security"].message
+
+
+@pytest.mark.parametrize("name", ["fpt-smart-cloud-to-fpt-japan", "cloudspace-offsite-backups"])
+def test_every_finding_and_contribution_is_cited(name: str) -> None:
+    a = assess_example(name, AS_OF)
+    assert all(f.citations for f in a.findings)
+    assert all(c.citations for c in a.risk.contributions)
+    assert all(d.citations for d in a.deadlines)
+    assert a.risk.residual.score <= a.risk.inherent.score
+
+
+def test_vendored_examples_match_the_shared_spec() -> None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
+    if not shared.is_dir():
+        pytest.skip("the shared spec folder is not beside this checkout")
+    cmp = filecmp.dircmp(shared, EXAMPLES)
+
+    def diffs(c: filecmp.dircmp[str]) -> list[str]:
+        out = [*c.left_only, *c.right_only, *c.diff_files]
+        for sub in c.subdirs.values():
+            out += diffs(sub)
+        return out
+
+    assert diffs(cmp) == []

@@ -1,0 +1,149 @@
+"""The intake format dtia.intake/v1: strict, every problem at once with its key path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dtia.errors import IntakeError
+from dtia.intake import intake_json_schema, load_intake
+from tests.support import EXAMPLE_NAMES, EXAMPLES, changed, example_data, write_intake
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_is_valid(name: str) -> None:
+    loaded = load_intake(EXAMPLES / name / "intake.yaml")
+    assert loaded.intake.schema_ == "dtia.intake/v1"
+    assert len(loaded.input_sha256) == 64
+
+
+def _problems(tmp_path: Path, data: dict[str, object], base: str = "fpt-smart-cloud-to-fpt-japan") -> dict[str, str]:
+    with pytest.raises(IntakeError) as info:
+        load_intake(write_intake(base, data, tmp_path))
+    return {p.path: p.message for p in info.value.problems}
+
+
+def test_every_problem_is_reported_at_once_with_its_key_path(tmp_path: Path) -> None:
+    data = changed("fpt-smart-cloud-to-fpt-japan", {"set": {
+        "recipients[0].country": "JPN",
+        "transferor.tax_code": 100000001,
+        "data.subject_groups[0].count": -5,
+        "transfer.first_transfer_date": "02/03/2026",
+        "recipients[0].colour": "red",
+    }})
+    problems = _problems(tmp_path, data)
+    assert problems["recipients[0].country"] == "'JPN' is not an ISO 3166-1 alpha-2 code"
+    assert "quotes" in problems["transferor.tax_code"]
+    assert "greater than or equal to 0" in problems["data.subject_groups[0].count"]
+    assert "ISO date" in problems["transfer.first_transfer_date"]
+    assert problems["recipients[0].colour"] == "unknown key (not in dtia.intake/v1)"
+    assert len(problems) == 5
+
+
+def test_problems_carry_the_yaml_line(tmp_path: Path) -> None:
+    text = (EXAMPLES / "cloudfly-card-payments" / "intake.yaml").read_text(encoding="utf-8")
+    bad = text.replace("country: SG", "country: XX")
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "cloudfly-privacy-policy.en.txt").write_text("policy")
+    (tmp_path / "intake.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(IntakeError) as info:
+        load_intake(tmp_path / "intake.yaml")
+    (problem,) = info.value.problems
+    expected_line = bad.splitlines().index("    country: XX") + 1
+    assert (problem.path, problem.line) == ("recipients[0].country", expected_line)
+    assert f"recipients[0].country (line {expected_line})" in str(info.value)
+
+
+def test_cross_references_are_checked(tmp_path: Path) -> None:
+    data = changed("fpt-smart-cloud-to-fpt-japan", {"set": {
+        "flows[0].subject_group": "Nobody",
+        "flows[1].recipient": "nobody",
+        "flows[3].includes_sensitive": False,
+    }})
+    problems = _problems(tmp_path, data)
+    assert set(problems) == {"flows[0].subject_group", "flows[1].recipient", "flows"}
+
+
+def test_paths_must_stay_inside_the_intake_folder(tmp_path: Path) -> None:
+    data = changed("fpt-smart-cloud-to-fpt-japan", {"set": {
+        "attachments[0].path": "../../etc/passwd",
+        "attachments[1].path": "/etc/passwd",
+    }})
+    problems = _problems(tmp_path, data)
+    assert "inside" in problems["attachments[0].path"]
+    assert "relative" in problems["attachments[1].path"]
+    data = changed("fpt-smart-cloud-to-fpt-japan", {"set": {
+        "transferor.pdp.appointment_document": "attachments/missing.pdf",
+        "attachments[0].path": "attachments/also-missing.pdf",
+    }})
+    problems = _problems(tmp_path / "second", data)
+    assert "does not exist" in problems["transferor.pdp.appointment_document"]
+    assert "does not exist" in problems["attachments[0].path"]
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    data = example_data("fpt-smart-cloud-to-fpt-japan")
+    path = write_intake("fpt-smart-cloud-to-fpt-japan", data, tmp_path / "work")
+    (path.parent / "attachments" / "joint-use-agreement.pdf").unlink()
+    (path.parent / "attachments" / "joint-use-agreement.pdf").symlink_to(outside)
+    with pytest.raises(IntakeError, match="outside"):
+        load_intake(path)
+
+
+def test_a_decree_13_dossier_received_in_2026_is_rejected(tmp_path: Path) -> None:
+    data = changed("cloudspace-offsite-backups", {"set": {"transfer.prior_dossier": {
+        "regime": "decree-13-2023", "received_on": "2026-01-02", "reference": "A05/2026/1"}}})
+    problems = _problems(tmp_path, data, "cloudspace-offsite-backups")
+    assert "Law 91/2025 Art 39(2)" in problems["transfer.prior_dossier"]
+
+
+def test_json_is_accepted(tmp_path: Path) -> None:
+    data = example_data("bizfly-cloud-support-desk")
+    path = write_intake("bizfly-cloud-support-desk", data, tmp_path)
+    json_path = path.with_name("intake.json")
+    json_path.write_text(json.dumps(data, default=str, ensure_ascii=False), encoding="utf-8")
+    assert load_intake(json_path).intake == load_intake(path).intake
+
+
+def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(IntakeError, match="cannot read"):
+        load_intake(tmp_path / "absent.yaml")
+    (tmp_path / "broken.yaml").write_text("schema: dtia.intake/v1\ntransfer: [unclosed\n")
+    with pytest.raises(IntakeError, match="not valid YAML") as info:
+        load_intake(tmp_path / "broken.yaml")
+    assert info.value.problems[0].line is not None
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(IntakeError, match="mapping"):
+        load_intake(tmp_path / "list.yaml")
+    (tmp_path / "wrong.yaml").write_text(yaml.safe_dump({"schema": "dtia.intake/v2"}))
+    with pytest.raises(IntakeError, match="dtia.intake/v1"):
+        load_intake(tmp_path / "wrong.yaml")
+
+
+def test_inbound_takes_no_activities_and_outbound_needs_one(tmp_path: Path) -> None:
+    data = changed("bizfly-cloud-support-desk", {"set": {"transfer.direction": "inbound"}})
+    assert "empty for an inbound" in _problems(tmp_path, data, "bizfly-cloud-support-desk")["transfer"]
+    data = changed("bizfly-cloud-support-desk", {"set": {"transfer.activities": []}})
+    assert "at least one activity" in _problems(tmp_path / "b", data, "bizfly-cloud-support-desk")["transfer"]
+
+
+def test_reformatting_does_not_change_the_input_hash(tmp_path: Path) -> None:
+    data = example_data("cloudfly-card-payments")
+    a = write_intake("cloudfly-card-payments", data, tmp_path / "a")
+    b = write_intake("cloudfly-card-payments", data, tmp_path / "b")
+    b.write_text("# a comment\n" + b.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_intake(a).input_sha256 == load_intake(b).input_sha256
+    (b.parent / "policies" / "cloudfly-privacy-policy.en.txt").write_text("changed policy")
+    assert load_intake(a).input_sha256 != load_intake(b).input_sha256
+
+
+def test_json_schema_describes_the_format() -> None:
+    schema = intake_json_schema()
+    assert schema["title"] == "dtia.intake/v1"
+    assert set(schema["required"]) >= {"schema", "transfer", "transferor", "recipients", "data", "flows"}
+    assert schema["additionalProperties"] is False

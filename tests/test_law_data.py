@@ -1,0 +1,145 @@
+"""The law data: every value cited and dated, loaded strictly, worded as the official text."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from dtia.law import law_files, load_rules
+from dtia.law.models import CITATION_RE, Exemption, LawFiles
+
+DATA = resources.files("dtia.law").joinpath("data")
+SOURCES = resources.files("dtia.law").joinpath("sources")
+# Keys that carry a legal value: a mapping holding one of them must cite its articles.
+VALUE_KEYS = {"value", "days", "months", "code", "key", "id", "weight", "day", "label_vi"}
+
+
+def _raw() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for entry in DATA.iterdir():
+        if entry.name.endswith(".yaml"):
+            merged[entry.name] = yaml.safe_load(entry.read_text(encoding="utf-8"))
+    return merged
+
+
+def _walk(node: Any, path: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        if VALUE_KEYS & set(node) and "rules_version" not in node:
+            found.append((path, node))
+        for key, value in node.items():
+            found += _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _walk(value, f"{path}[{i}]")
+    return found
+
+
+def _unit_text(instrument: str) -> dict[str, str]:
+    data = json.loads(SOURCES.joinpath(f"{instrument}.vi.json").read_text(encoding="utf-8"))
+    return {u["number"]: " ".join(u["paragraphs"]) for u in data["units"]}
+
+
+VALUES = [(f"{name}{path}", node) for name, content in _raw().items() for path, node in _walk(content, "")]
+
+
+def test_the_walk_finds_the_values() -> None:
+    # Guards the walker itself: if it found nothing, every test below would pass vacuously.
+    assert len(VALUES) > 150
+
+
+@pytest.mark.parametrize(("where", "node"), VALUES, ids=[w for w, _ in VALUES])
+def test_every_value_has_citations_and_an_effective_date(where: str, node: dict[str, Any]) -> None:
+    cites = node.get("citations")
+    assert cites, f"{where} has no citations"
+    for c in cites:
+        assert CITATION_RE.match(c), f"{where}: malformed citation {c!r}"
+    assert isinstance(node.get("effective_from"), date), f"{where} has no effective_from date"
+
+
+def test_cited_articles_exist_in_the_official_text() -> None:
+    texts = {"Law 91/2025": _unit_text("law-91-2025-qh15"), "Decree 356/2025": _unit_text("decree-356-2025"),
+             "Decree 13/2023": _unit_text("decree-13-2023")}
+    checked = 0
+    for where, node in VALUES:
+        for c in node["citations"]:
+            m = re.match(r"^(Law 91/2025|Decree 356/2025|Decree 13/2023) (?:Art (\d+)|(Form \d+[ab]?))", c)
+            if m:
+                unit = m.group(2) or m.group(3)
+                assert unit in texts[m.group(1)], f"{where}: {c} names a unit the instrument lacks"
+                checked += 1
+    assert checked > 150
+
+
+def test_a_value_without_citation_is_rejected() -> None:
+    files, _ = law_files()
+    good = files.exemptions[0].model_dump()
+    with pytest.raises(ValidationError):
+        Exemption.model_validate({**good, "citations": []})
+    with pytest.raises(ValidationError):
+        Exemption.model_validate({k: v for k, v in good.items() if k != "citations"})
+    with pytest.raises(ValidationError, match="citation"):
+        Exemption.model_validate({**good, "citations": ["Art 20 of the Law"]})
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        Exemption.model_validate({**good, "citation": good["citations"]})
+
+
+def test_the_whole_body_is_strict() -> None:
+    files, _ = law_files()
+    dumped = files.model_dump()
+    dumped["unexpected"] = 1
+    with pytest.raises(ValidationError):
+        LawFiles.model_validate(dumped)
+
+
+def test_criteria_cover_c1_to_c17_and_weights_sum_to_100() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    codes = [c.code for c in rules.criteria()]
+    assert codes == [f"C{i}" for i in range(1, 18)]
+    assert sum(c.weight for c in rules.criteria()) == 100
+
+
+def test_data_lists_match_the_decree() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    form09 = re.sub(r"\s+", " ", _unit_text("decree-356-2025")["Form 09"])
+    assert len(rules.files.basic_data) == 23 and len(rules.files.sensitive_data) == 16
+    assert {c.item for c in rules.files.basic_data} == {str(i) for i in range(1, 12)}
+    assert {c.item for c in rules.files.sensitive_data} == set("abcdđeghiklm")
+    for cat in (*rules.files.basic_data, *rules.files.sensitive_data):
+        assert cat.label_vi in form09, f"{cat.code}: {cat.label_vi!r} is not the Form 09 wording"
+
+
+def test_exemption_and_limb_wording_is_official() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    law = _unit_text("law-91-2025-qh15")["20"]
+    decree = _unit_text("decree-356-2025")["17"]
+    for ex in rules.exemptions():
+        assert ex.label_vi in law or ex.label_vi in decree, ex.code
+    for limb in rules.files.limbs:
+        assert limb.label_vi in law, limb.code
+
+
+def test_periods_and_thresholds_are_the_statutory_ones() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    assert rules.period("initial_filing").days == 60
+    assert rules.period("authority_verdict").days == 15
+    assert rules.period("completion").days == 30
+    assert rules.period("periodic_update").months == 6
+    assert rules.period("urgent_update").days == 10
+    assert rules.threshold("national_security_basic").value == 100_000
+    assert rules.threshold("national_security_sensitive").value == 10_000
+    assert rules.threshold("national_security_basic").comparison == "more_than"
+
+
+def test_rules_are_not_in_force_before_the_law() -> None:
+    from dtia.errors import RulesError
+
+    with pytest.raises(RulesError, match="2026-01-01"):
+        load_rules(date(2025, 12, 31))
