@@ -168,7 +168,6 @@ def main() -> None:
         sys.exit(1)
     except Exception as exc:  # the last line of defence: no traceback for users
         import click
-
         from typer._click.exceptions import ClickException as TyperClickException
 
         if isinstance(exc, click.exceptions.ClickException | TyperClickException):

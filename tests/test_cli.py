@@ -15,15 +15,31 @@ FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "dtia.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120, check=False, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "dtia.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+        env=env,
+    )
 
 
 def test_assess_prints_the_report() -> None:
     r = run("assess", str(FPT), "--as-of", "2026-11-22")
     assert r.returncode == 0, r.stderr
-    for text in ("REQUIRED", "01a", "T2, T3", "2026-05-04", "overdue", "A.III.2.3",
-                 "C4.sensitive-data", "Law 91/2025 Art 20(1)(b)", "recipient_safeguards"):
+    for text in (
+        "REQUIRED",
+        "01a",
+        "T2, T3",
+        "2026-05-04",
+        "overdue",
+        "A.III.2.3",
+        "C4.sensitive-data",
+        "Law 91/2025 Art 20(1)(b)",
+        "recipient_safeguards",
+    ):
         assert text in r.stdout, text
 
 
@@ -39,8 +55,10 @@ def test_json_is_the_assessment_and_out_writes_the_same(tmp_path: Path) -> None:
 
 
 def test_invalid_intake_exits_2_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
-    data = changed("cloudfly-card-payments", {"set": {"recipients[0].country": "Singapore",
-                                                      "data.subject_groups[0].count": "many"}})
+    data = changed(
+        "cloudfly-card-payments",
+        {"set": {"recipients[0].country": "Singapore", "data.subject_groups[0].count": "many"}},
+    )
     path = write_intake("cloudfly-card-payments", data, tmp_path)
     r = run("assess", str(path), "--as-of", "2026-11-22", "--out", str(tmp_path / "o"))
     assert r.returncode == 2

@@ -22,26 +22,32 @@ def test_months_end_on_the_same_day_or_the_last_day_of_the_month() -> None:
     assert add_period(date(2027, 8, 31), months=6) == date(2028, 2, 29)
 
 
-@pytest.mark.parametrize(("due", "legal_end"), [
-    (date(2026, 5, 1), date(2026, 5, 4)),    # Labour Day (Fri), then a weekend
-    (date(2026, 10, 31), date(2026, 11, 2)), # Saturday
-    (date(2026, 8, 14), date(2026, 8, 14)),  # a plain Friday
-    (date(2026, 2, 14), date(2026, 2, 23)),  # Tết 2026: weekend, Feb 16-20 off, weekend
-    (date(2026, 8, 29), date(2026, 9, 3)),   # weekend, swapped day Aug 31, National Day Sep 1-2
-    (date(2026, 11, 24), date(2026, 11, 25)),
-    (date(2028, 3, 4), date(2028, 3, 6)),    # outside the data: the library's calendar
-])
+@pytest.mark.parametrize(
+    ("due", "legal_end"),
+    [
+        (date(2026, 5, 1), date(2026, 5, 4)),  # Labour Day (Fri), then a weekend
+        (date(2026, 10, 31), date(2026, 11, 2)),  # Saturday
+        (date(2026, 8, 14), date(2026, 8, 14)),  # a plain Friday
+        (date(2026, 2, 14), date(2026, 2, 23)),  # Tết 2026: weekend, Feb 16-20 off, weekend
+        (date(2026, 8, 29), date(2026, 9, 3)),  # weekend, swapped day Aug 31, National Day Sep 1-2
+        (date(2026, 11, 24), date(2026, 11, 25)),
+        (date(2028, 3, 4), date(2028, 3, 6)),  # outside the data: the library's calendar
+    ],
+)
 def test_legal_end_moves_past_days_off(due: date, legal_end: date) -> None:
     assert next_working_day(due, RULES) == legal_end
 
 
-@pytest.mark.parametrize(("as_of", "status"), [
-    (date(2026, 4, 16), "upcoming"),   # 15 days before due
-    (date(2026, 4, 17), "due_soon"),   # 14 days before due
-    (date(2026, 5, 1), "due_soon"),    # the due day
-    (date(2026, 5, 4), "due_soon"),    # grace: legal end
-    (date(2026, 5, 5), "overdue"),     # the day after the legal end
-])
+@pytest.mark.parametrize(
+    ("as_of", "status"),
+    [
+        (date(2026, 4, 16), "upcoming"),  # 15 days before due
+        (date(2026, 4, 17), "due_soon"),  # 14 days before due
+        (date(2026, 5, 1), "due_soon"),  # the due day
+        (date(2026, 5, 4), "due_soon"),  # grace: legal end
+        (date(2026, 5, 5), "overdue"),  # the day after the legal end
+    ],
+)
 def test_status_boundaries(as_of: date, status: str) -> None:
     d = deadline("initial_filing", date(2026, 3, 2), as_of, load_rules(as_of))
     assert (d.due, d.legal_end, d.status) == (date(2026, 5, 1), date(2026, 5, 4), status)

@@ -24,18 +24,35 @@ def _ids(name: str) -> dict[str, list[str]]:
 def test_fpt_smart_cloud_to_fpt_japan() -> None:
     a = assess_example("fpt-smart-cloud-to-fpt-japan", AS_OF)
     app = a.applicability
-    assert (app.cross_border_transfer, app.limbs, app.dossier_required, app.cover_form) == (True, ["T2", "T3"], True, "01a")
+    assert (app.cross_border_transfer, app.limbs, app.dossier_required, app.cover_form) == (
+        True,
+        ["T2", "T3"],
+        True,
+        "01a",
+    )
     assert app.exemption is None
     assert {"Law 91/2025 Art 20(1)(b)", "Law 91/2025 Art 20(1)(c)"} <= set(app.citations)
     (d,) = a.deadlines
-    assert (d.kind, d.due, d.legal_end, d.status) == ("initial_filing", date(2026, 5, 1), date(2026, 5, 4), "overdue")
+    assert (d.kind, d.due, d.legal_end, d.status) == (
+        "initial_filing",
+        date(2026, 5, 1),
+        date(2026, 5, 4),
+        "overdue",
+    )
     assert "A.III.2.3" in a.required_sections
     assert [(p.kind, p.recipient) for p in a.pending] == [("recipient_safeguards", "fpt-japan")]
     ids = _ids("fpt-smart-cloud-to-fpt-japan")
     assert "Art 4(1)(l)" in ids["C4.sensitive-data"][0]
-    assert {"Decree 356/2025 Art 4(1)(l)", "Decree 356/2025 Art 4(2)", "Decree 356/2025 Art 7(2)"} <= all_citations(a)
+    assert {
+        "Decree 356/2025 Art 4(1)(l)",
+        "Decree 356/2025 Art 4(2)",
+        "Decree 356/2025 Art 7(2)",
+    } <= all_citations(a)
     assert "C1.inbound-leg" in ids
-    assert "UNCERTAIN" in ids["C1.collected-in-vietnam"][0] and "T2 either way" in ids["C1.collected-in-vietnam"][0]
+    assert (
+        "UNCERTAIN" in ids["C1.collected-in-vietnam"][0]
+        and "T2 either way" in ids["C1.collected-in-vietnam"][0]
+    )
     assert "C5.safeguards-pending" in ids
     assert "38,000 > 10,000" in ids["C16.national-security"][0]
 
@@ -75,14 +92,20 @@ def test_cloudfly_card_payments() -> None:
     assert app.exemption.citations[0] == "Decree 356/2025 Art 17(3)(đ)"
     assert a.deadlines == []
     sensitive = next(f for f in a.findings if f.id == "C4.sensitive-data")
-    assert "Decree 356/2025 Art 4(1)(k)" in sensitive.citations and "Decree 356/2025 Art 7(2)" in sensitive.citations
+    assert (
+        "Decree 356/2025 Art 4(1)(k)" in sensitive.citations
+        and "Decree 356/2025 Art 7(2)" in sensitive.citations
+    )
 
 
 def test_cloudspace_offsite_backups() -> None:
     a = assess_example("cloudspace-offsite-backups", AS_OF)
     app = a.applicability
     assert (app.limbs, app.dossier_required, app.cover_form) == (["T1"], True, "01a")
-    assert "Law 91/2025 Art 20(1)(a)" in app.citations and "Decree 356/2025 Art 17(1)(a)" in app.citations
+    assert (
+        "Law 91/2025 Art 20(1)(a)" in app.citations
+        and "Decree 356/2025 Art 17(1)(a)" in app.citations
+    )
     (d,) = a.deadlines
     assert (d.due, d.legal_end, d.status) == (date(2026, 10, 31), date(2026, 11, 2), "overdue")
     assert "A.III.2.3" in a.required_sections
@@ -90,9 +113,19 @@ def test_cloudspace_offsite_backups() -> None:
     assert f["C7.contract-copy-missing"].severity == "blocker"
     assert "Decree 356/2025 Art 18(2)(b)" in f["C7.contract-copy-missing"].citations
     assert [c.rsplit(" ", 1)[1] for c in f["C7.contract-missing-elements"].citations] == [
-        "7(1)(b)", "7(1)(c)", "7(1)(d)", "7(1)(e)", "7(1)(g)"]
+        "7(1)(b)",
+        "7(1)(c)",
+        "7(1)(d)",
+        "7(1)(e)",
+        "7(1)(g)",
+    ]
     assert [c.rsplit(" ", 1)[1] for c in f["C7.cloud-clauses-missing"].citations] == [
-        "12(2)(a)", "12(2)(b)", "12(2)(c)", "12(2)(d)", "12(2)(g)"]
+        "12(2)(a)",
+        "12(2)(b)",
+        "12(2)(c)",
+        "12(2)(d)",
+        "12(2)(g)",
+    ]
     assert "expired on 2026-10-31" in f["C5.certification-expired"].message
     assert "Decree 356/2025 Form 09 §A.I.8.1" in f["C13.external-pdp-provider"].citations
     assert "170,000 > 100,000" in f["C16.national-security"].message

@@ -47,7 +47,9 @@ def _unit_text(instrument: str) -> dict[str, str]:
     return {u["number"]: " ".join(u["paragraphs"]) for u in data["units"]}
 
 
-VALUES = [(f"{name}{path}", node) for name, content in _raw().items() for path, node in _walk(content, "")]
+VALUES = [
+    (f"{name}{path}", node) for name, content in _raw().items() for path, node in _walk(content, "")
+]
 
 
 def test_the_walk_finds_the_values() -> None:
@@ -65,12 +67,17 @@ def test_every_value_has_citations_and_an_effective_date(where: str, node: dict[
 
 
 def test_cited_articles_exist_in_the_official_text() -> None:
-    texts = {"Law 91/2025": _unit_text("law-91-2025-qh15"), "Decree 356/2025": _unit_text("decree-356-2025"),
-             "Decree 13/2023": _unit_text("decree-13-2023")}
+    texts = {
+        "Law 91/2025": _unit_text("law-91-2025-qh15"),
+        "Decree 356/2025": _unit_text("decree-356-2025"),
+        "Decree 13/2023": _unit_text("decree-13-2023"),
+    }
     checked = 0
     for where, node in VALUES:
         for c in node["citations"]:
-            m = re.match(r"^(Law 91/2025|Decree 356/2025|Decree 13/2023) (?:Art (\d+)|(Form \d+[ab]?))", c)
+            m = re.match(
+                r"^(Law 91/2025|Decree 356/2025|Decree 13/2023) (?:Art (\d+)|(Form \d+[ab]?))", c
+            )
             if m:
                 unit = m.group(2) or m.group(3)
                 assert unit in texts[m.group(1)], f"{where}: {c} names a unit the instrument lacks"

@@ -17,10 +17,22 @@ from tests.support import EXAMPLE_NAMES, all_citations, changed, write_intake
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 KEYS = {"name", "as_of", "base", "changes", "expect"}
 EXPECT_KEYS = {
-    "invalid", "cross_border_transfer", "limbs", "dossier_required", "exemption",
-    "rejected_exemptions", "cover_form", "prior_dossier", "deadlines", "required_sections",
-    "sections_include", "sections_exclude", "citations_include", "findings_include",
-    "findings_exclude", "pending_include",
+    "invalid",
+    "cross_border_transfer",
+    "limbs",
+    "dossier_required",
+    "exemption",
+    "rejected_exemptions",
+    "cover_form",
+    "prior_dossier",
+    "deadlines",
+    "required_sections",
+    "sections_include",
+    "sections_exclude",
+    "citations_include",
+    "findings_include",
+    "findings_exclude",
+    "pending_include",
 }
 
 
@@ -49,9 +61,9 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
             load_intake(intake_path)
         named = {p.path for p in info.value.problems}
         for key in expect["invalid"]:
-            assert any(n == key or n.startswith(key + ".") or n.startswith(key + "[") for n in named), (
-                f"{sc['name']}: expected a problem at {key}, got {sorted(named)}"
-            )
+            assert any(
+                n == key or n.startswith(key + ".") or n.startswith(key + "[") for n in named
+            ), f"{sc['name']}: expected a problem at {key}, got {sorted(named)}"
         return
 
     a = assess(load_intake(intake_path), as_of)
@@ -66,7 +78,9 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
     if "exemption" in expect:
         assert (app.exemption.code if app.exemption else None) == expect["exemption"], where
     if "rejected_exemptions" in expect:
-        assert [c.code for c in app.rejected_exemption_claims] == expect["rejected_exemptions"], where
+        assert [c.code for c in app.rejected_exemption_claims] == expect["rejected_exemptions"], (
+            where
+        )
     if "cover_form" in expect:
         want = expect["cover_form"]
         assert app.cover_form == (None if want is None else str(want).zfill(3)), where
