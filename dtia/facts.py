@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pycountry
+
 from dtia.intake import Certification, LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
 from dtia.law.models import ContractClause
@@ -21,6 +23,33 @@ _ABROAD = re.compile(
     r"nước ngoài|xuyên biên giới|ngoài lãnh thổ|海外|外国|国外",
     re.IGNORECASE,
 )
+
+
+_FOREIGN_WORDS = re.compile(
+    r"\b(?:abroad|overseas|foreign|international|nước ngoài)\b", re.IGNORECASE
+)
+
+
+def _country_stems() -> dict[str, re.Pattern[str]]:
+    """A word-start pattern per country name ("Japan" also finds "Japanese")."""
+    stems: dict[str, re.Pattern[str]] = {}
+    for country in pycountry.countries:
+        if country.alpha_2 == "VN":
+            continue
+        name = str(getattr(country, "common_name", None) or country.name).split(",")[0]
+        stem = name if len(name) <= 5 else name[: max(5, len(name) - 2)]
+        stems[country.alpha_2] = re.compile(rf"\b{re.escape(stem)}", re.IGNORECASE)
+    return stems
+
+
+_STEMS = _country_stems()
+
+
+def suggests_collected_abroad(group_name: str) -> bool:
+    """Whether a subject group's name points at people outside Vietnam (UNCERTAIN #11)."""
+    return bool(_FOREIGN_WORDS.search(group_name)) or any(
+        p.search(group_name) for p in _STEMS.values()
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dtia.applicability import claim_results, prior_dossier_counts
 from dtia.assessment import SEVERITY_ORDER, Applicability, Finding, Pending, Severity
-from dtia.facts import Facts, discloses_transfer_abroad
+from dtia.facts import Facts, discloses_transfer_abroad, suggests_collected_abroad
 from dtia.law import Rules
 
 
@@ -75,23 +75,26 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "Check the law of the sending country for the inbound leg (for Japan, APPI Art 28).",
             ["Law 91/2025 Art 20(1)"],
         )
-        doubtful = [code for code in ctx.app.limbs if code in ("T1", "T3")]
-        if doubtful:
-            cites = [c for code in doubtful for c in ctx.rules.limb(code).citations]
-            either = (
-                " The dossier is required under T2 either way." if "T2" in ctx.app.limbs else ""
-            )
-            yield _f(
-                "C1.collected-in-vietnam",
-                "info",
-                "data.subject_groups",
-                f"{' and '.join(doubtful)} rest on data collected or stored in Vietnam; with data "
-                "flowing both ways, some subject groups may have been collected abroad (a "
-                "round trip). Whether Art 20 applies to such data is UNCERTAIN (reference "
-                "#11); the conservative reading keeps the limb." + either,
-                "Legal to confirm where each subject group's data was collected.",
-                cites,
-            )
+    doubtful = [code for code in ctx.app.limbs if code in ("T1", "T3")]
+    foreign = [g.name for g in intake.data.subject_groups if suggests_collected_abroad(g.name)]
+    if doubtful and (direction == "both" or foreign):
+        cites = [c for code in doubtful for c in ctx.rules.limb(code).citations]
+        either = " The dossier is required under T2 either way." if "T2" in ctx.app.limbs else ""
+        which = (
+            f"subject groups such as {', '.join(repr(n) for n in foreign)} suggest people outside Vietnam"
+            if foreign
+            else "with data flowing both ways, some subject groups may have been collected abroad"
+        )
+        yield _f(
+            "C1.collected-in-vietnam",
+            "info",
+            "data.subject_groups",
+            f"{' and '.join(doubtful)} rest on data collected or stored in Vietnam; {which} (a "
+            "round trip of foreign-origin data). Whether Art 20 applies to such data is UNCERTAIN "
+            "(reference #11); the conservative reading keeps the limb." + either,
+            "Legal to confirm where each subject group's data was collected.",
+            cites,
+        )
     transition = ctx.rules.date_value("law_in_force")
     if ctx.filing and intake.transfer.first_transfer_date < transition.value:
         yield _f(
