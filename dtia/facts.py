@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import pycountry
 
@@ -88,6 +89,7 @@ class Facts:
     basic_count: int
     sensitive_count: int
     national_security: bool
+    data_class: Literal["core", "important", "ordinary"]  # Law on Data classes by volume
     recipients: tuple[RecipientFacts, ...]
     policy_texts: tuple[tuple[int, str, str | None], ...]  # (index, title, text or None)
 
@@ -154,6 +156,18 @@ def _recipient_facts(
     )
 
 
+def _data_class(
+    basic: int, sensitive: int, rules: Rules
+) -> Literal["core", "important", "ordinary"]:
+    def reaches(kind: str) -> bool:
+        return (
+            basic >= rules.threshold(f"{kind}_data_basic").value
+            or sensitive >= rules.threshold(f"{kind}_data_sensitive").value
+        )
+
+    return "core" if reaches("core") else "important" if reaches("important") else "ordinary"
+
+
 def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
     intake = loaded.intake
     data = intake.data
@@ -168,6 +182,7 @@ def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
         sensitive_count=sensitive,
         # "trên 100.000" / "trên 10.000": strictly more than (Form 09 §A.III.2.3).
         national_security=basic > ns_basic or sensitive > ns_sensitive,
+        data_class=_data_class(basic, sensitive, rules),
         recipients=tuple(
             _recipient_facts(i, r, intake, rules) for i, r in enumerate(intake.recipients)
         ),

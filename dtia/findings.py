@@ -612,18 +612,8 @@ def _c16(ctx: Context) -> Iterator[Finding]:
 
 
 def _c17(ctx: Context) -> Iterator[Finding]:
-    r = ctx.rules
-    f = ctx.facts
-    core = (
-        f.basic_count >= r.threshold("core_data_basic").value
-        or f.sensitive_count >= r.threshold("core_data_sensitive").value
-    )
-    important = (
-        f.basic_count >= r.threshold("important_data_basic").value
-        or f.sensitive_count >= r.threshold("important_data_sensitive").value
-    )
-    if core or important:
-        kind = "core" if core else "important"
+    if ctx.facts.data_class != "ordinary":
+        kind = ctx.facts.data_class
         yield _f(
             "C17.important-data",
             "info",

@@ -259,14 +259,8 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
         else "below the Form 09 §A.III.2.3 thresholds",
     )
 
-    core = (
-        facts.basic_count >= rules.threshold("core_data_basic").value
-        or facts.sensitive_count >= rules.threshold("core_data_sensitive").value
-    )
-    important = (
-        facts.basic_count >= rules.threshold("important_data_basic").value
-        or facts.sensitive_count >= rules.threshold("important_data_sensitive").value
-    )
+    core = facts.data_class == "core"
+    important = facts.data_class == "important"
     c17 = w["C17"] if core else (w["C17"] - 1 if important else 0)
     out["C17"] = Points(
         c17,
