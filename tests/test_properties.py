@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from dtia.assessment import Assessment
 from dtia.engine import assess
 from dtia.errors import IntakeError
-from dtia.intake import TransferIntake, load_intake_model
+from dtia.intake import (
+    Activity,
+    ClauseKey,
+    ExemptionCode,
+    SubjectKind,
+    TransferIntake,
+    load_intake_model,
+)
 from tests.support import EXAMPLE_NAMES, EXAMPLES, example_data
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,24 +93,7 @@ SAFEGUARDS: list[Op] = [
     _sg("local_law", "PDPA 2012"),
     _sg("security_testing", "yearly pentest"),
     _cert,
-    *(
-        _clause(k)
-        for k in (
-            "purpose",
-            "data_categories",
-            "processing_period_and_deletion",
-            "legal_basis",
-            "protection_responsibilities",
-            "data_subject_rights",
-            "breach_cooperation",
-            "vn_law_compliance",
-            "data_flow_and_roles",
-            "security_requirements",
-            "change_notification",
-            "access_tiering",
-            "onward_transfer_control",
-        )
-    ),
+    *(_clause(k) for k in get_args(ClauseKey)),
     _top("security", "measures", "Encryption and access control"),
     _top("security", "standards", ["ISO/IEC 27001"]),
     _top(
@@ -146,27 +136,9 @@ def test_adding_a_safeguard_never_raises_residual_risk(
         assert a.points <= b.points, a.criterion
 
 
-KINDS = [
-    "customers",
-    "prospects",
-    "employees",
-    "job_applicants",
-    "partner_staff",
-    "website_visitors",
-    "minors",
-    "other",
-]
-ACTIVITIES = ["servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"]
-CLAIMS = [
-    "state_agency",
-    "own_employees_on_cloud",
-    "data_subject_own_transfer",
-    "press_media",
-    "publicised_data",
-    "emergency",
-    "hr_management",
-    "contract_travel_logistics_payment",
-]
+KINDS = list(get_args(SubjectKind))
+ACTIVITIES = list(get_args(Activity))
+CLAIMS = list(get_args(ExemptionCode))
 DATES = st.dates(date(2024, 1, 1), date(2028, 12, 31))
 
 
