@@ -29,10 +29,10 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
-    model_validator,
 )
 
 from dtia.errors import IntakeError, Problem
+from dtia.intake_checks import semantic_problems
 
 SCHEMA_ID = "dtia.intake/v1"
 
@@ -193,16 +193,6 @@ class PriorDossier(Strict):
     received_on: IsoDate
     reference: Text
 
-    @model_validator(mode="after")
-    def _decree13_before_law(self) -> PriorDossier:
-        # Law 91 Art 39(2): only Decree 13 dossiers received before the Law took effect survive.
-        if self.regime == "decree-13-2023" and self.received_on >= date(2026, 1, 1):
-            raise ValueError(
-                "a decree-13-2023 dossier counts only if received before 2026-01-01 "
-                f"(Law 91/2025 Art 39(2)); received_on is {self.received_on.isoformat()}"
-            )
-        return self
-
 
 class OnwardTransfer(Strict):
     allowed: StrictBool
@@ -220,21 +210,6 @@ class Transfer(Strict):
     exemption_claims: list[ExemptionClaim] = []
     prior_dossier: PriorDossier | None = None
     onward_transfer: OnwardTransfer | None = None
-
-    @model_validator(mode="after")
-    def _activities_fit_direction(self) -> Transfer:
-        if len(set(self.activities)) != len(self.activities):
-            raise ValueError("activities must not repeat")
-        if self.direction == "inbound" and self.activities:
-            raise ValueError("activities must be empty for an inbound transfer")
-        if self.direction != "inbound" and not self.activities:
-            raise ValueError(f"at least one activity is required for direction {self.direction!r}")
-        if "other" in self.activities and not self.activity_other:
-            raise ValueError("activity_other is required when activities include 'other'")
-        codes = [c.code for c in self.exemption_claims]
-        if len(set(codes)) != len(codes):
-            raise ValueError("exemption_claims must not repeat a code")
-        return self
 
 
 class Registration(Strict):
@@ -298,17 +273,6 @@ class Transferor(Strict):
     pdp: Pdp
     policies: list[Document] = []
 
-    @model_validator(mode="after")
-    def _kind_fields(self) -> Transferor:
-        if self.kind == "organisation":
-            if self.tax_code is None:
-                raise ValueError("tax_code is required for an organisation")
-            if not self.business_lines:
-                raise ValueError("business_lines is required for an organisation")
-        if self.kind == "individual" and self.id_number is None:
-            raise ValueError("id_number is required for an individual")
-        return self
-
 
 class Contact(Strict):
     name: Text
@@ -368,12 +332,6 @@ class Recipient(Strict):
     contract: Contract | None = None
     safeguards: Safeguards | None = None
 
-    @model_validator(mode="after")
-    def _abroad(self) -> Recipient:
-        if self.country == "VN":
-            raise ValueError("an overseas recipient cannot be in VN")
-        return self
-
 
 class OtherParty(Strict):
     id: RecipientId
@@ -399,25 +357,6 @@ class Data(Strict):
     basic: Annotated[list[BasicCode], Field(min_length=1)]
     sensitive: list[SensitiveCode]
     sensitive_subject_count: Count | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Data:
-        names = [g.name for g in self.subject_groups]
-        if len(set(names)) != len(names):
-            raise ValueError("subject_groups names must be unique")
-        if len(set(self.basic)) != len(self.basic) or len(set(self.sensitive)) != len(
-            self.sensitive
-        ):
-            raise ValueError("data codes must not repeat")
-        if self.sensitive and self.sensitive_subject_count is None:
-            raise ValueError("sensitive_subject_count is required when sensitive is not empty")
-        total = sum(g.count for g in self.subject_groups)
-        if self.sensitive_subject_count is not None and self.sensitive_subject_count > total:
-            raise ValueError(
-                f"sensitive_subject_count ({self.sensitive_subject_count}) exceeds the people "
-                f"in subject_groups ({total})"
-            )
-        return self
 
     @property
     def basic_subject_count(self) -> int:
@@ -503,92 +442,6 @@ class TransferIntake(Strict):
     attachments: list[Attachment] = []
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def cross_references(self) -> list[Problem]:
-        """Problems that span sections: flows naming unknown groups, duplicate ids, ..."""
-        problems: list[Problem] = []
-        recipient_ids = [r.id for r in self.recipients]
-        seen: set[str] = set()
-        for i, rid in enumerate(recipient_ids):
-            if rid in seen:
-                problems.append(Problem(f"recipients[{i}].id", f"{rid!r} is used twice"))
-            seen.add(rid)
-        groups = {g.name for g in self.data.subject_groups}
-        for i, flow in enumerate(self.flows):
-            if flow.subject_group not in groups:
-                problems.append(
-                    Problem(
-                        f"flows[{i}].subject_group",
-                        f"{flow.subject_group!r} is not a name in data.subject_groups",
-                    )
-                )
-            if flow.recipient not in seen:
-                problems.append(
-                    Problem(
-                        f"flows[{i}].recipient", f"{flow.recipient!r} is not an id in recipients"
-                    )
-                )
-        has_sensitive_flow = any(f.includes_sensitive for f in self.flows)
-        if has_sensitive_flow and not self.data.sensitive:
-            problems.append(
-                Problem(
-                    "data.sensitive",
-                    "a flow includes sensitive data but no sensitive type is ticked",
-                )
-            )
-        if self.data.sensitive and not has_sensitive_flow:
-            problems.append(
-                Problem(
-                    "flows",
-                    "sensitive data types are ticked but no flow has includes_sensitive: true",
-                )
-            )
-        activities = set(self.transfer.activities)
-        for i, group in enumerate(self.data.subject_groups):
-            for activity in group.activities or []:
-                if activity not in activities:
-                    problems.append(
-                        Problem(
-                            f"data.subject_groups[{i}].activities",
-                            f"{activity!r} is not one of transfer.activities",
-                        )
-                    )
-        return problems
-
-    def referenced_paths(self) -> Iterator[tuple[str, str]]:
-        """Every file the intake points at, as (key path, relative path)."""
-        t = self.transferor
-        if t.pdp.appointment_document:
-            yield "transferor.pdp.appointment_document", t.pdp.appointment_document
-        for i, doc in enumerate(t.pdp.qualification_documents):
-            yield f"transferor.pdp.qualification_documents[{i}]", doc
-        if t.pdp.service_contract:
-            yield "transferor.pdp.service_contract", t.pdp.service_contract
-        for i, pol in enumerate(t.policies):
-            yield f"transferor.policies[{i}].path", pol.path
-        for i, r in enumerate(self.recipients):
-            if r.contract and r.contract.path:
-                yield f"recipients[{i}].contract.path", r.contract.path
-            if r.safeguards:
-                for j, ev in enumerate(r.safeguards.evidence):
-                    if ev.path:
-                        yield f"recipients[{i}].safeguards.evidence[{j}].path", ev.path
-                for j, cert in enumerate(r.safeguards.certifications):
-                    if cert.evidence and cert.evidence.path:
-                        yield (
-                            f"recipients[{i}].safeguards.certifications[{j}].evidence.path",
-                            cert.evidence.path,
-                        )
-        for i, p in enumerate(self.other_parties):
-            if p.contract and p.contract.path:
-                yield f"other_parties[{i}].contract.path", p.contract.path
-        for i, flow in enumerate(self.flows):
-            if flow.diagram:
-                yield f"flows[{i}].diagram", flow.diagram
-        if self.security.system_diagram:
-            yield "security.system_diagram", self.security.system_diagram
-        for i, att in enumerate(self.attachments):
-            yield f"attachments[{i}].path", att.path
 
 
 @dataclass(frozen=True)
@@ -683,10 +536,38 @@ def _problems_from(exc: ValidationError, lines: dict[str, int]) -> list[Problem]
     return problems
 
 
-def parse_intake(text: str, source: str = "<intake>") -> tuple[TransferIntake, dict[str, int]]:
-    """Validate intake text (YAML or JSON) without touching the file system."""
+class _IntakeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, minus two traps.
+
+    Dates stay strings, so an impossible date such as 2026-02-30 is reported at its key
+    path instead of crashing the parser; a key given twice in one mapping is recorded,
+    because the later value would otherwise silently win.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                self.duplicates.append((str(key), key_node.start_mark.line + 1))
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_IntakeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _read_yaml(text: str, source: str) -> tuple[Any, list[Problem]]:
+    loader = _IntakeLoader(text)
     try:
-        raw: Any = yaml.safe_load(text)
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -694,6 +575,129 @@ def parse_intake(text: str, source: str = "<intake>") -> tuple[TransferIntake, d
         raise IntakeError(
             source, [Problem("", f"not valid YAML or JSON: {reason}", line)]
         ) from None
+    finally:
+        loader.dispose()
+    return data, [
+        Problem("", f"the key {key!r} is given twice in one mapping", line)
+        for key, line in loader.duplicates
+    ]
+
+
+def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every file path an intake mapping names, as (key path, relative path)."""
+
+    def get(node: Any, *keys: str | int) -> Any:
+        for key in keys:
+            if isinstance(key, int):
+                node = node[key] if isinstance(node, list) and key < len(node) else None
+            else:
+                node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+    def items(*keys: str) -> list[Any]:
+        value = get(raw, *keys)
+        return value if isinstance(value, list) else []
+
+    candidates: list[tuple[str, Any]] = [
+        (
+            "transferor.pdp.appointment_document",
+            get(raw, "transferor", "pdp", "appointment_document"),
+        ),
+        ("transferor.pdp.service_contract", get(raw, "transferor", "pdp", "service_contract")),
+        ("security.system_diagram", get(raw, "security", "system_diagram")),
+    ]
+    candidates += [
+        (f"transferor.pdp.qualification_documents[{i}]", d)
+        for i, d in enumerate(items("transferor", "pdp", "qualification_documents"))
+    ]
+    candidates += [
+        (f"transferor.policies[{i}].path", get(p, "path"))
+        for i, p in enumerate(items("transferor", "policies"))
+    ]
+    for i, r in enumerate(items("recipients")):
+        candidates.append((f"recipients[{i}].contract.path", get(r, "contract", "path")))
+        for j, ev in enumerate(get(r, "safeguards", "evidence") or []):
+            candidates.append((f"recipients[{i}].safeguards.evidence[{j}].path", get(ev, "path")))
+        for j, cert in enumerate(get(r, "safeguards", "certifications") or []):
+            candidates.append(
+                (
+                    f"recipients[{i}].safeguards.certifications[{j}].evidence.path",
+                    get(cert, "evidence", "path"),
+                )
+            )
+    candidates += [
+        (f"other_parties[{i}].contract.path", get(p, "contract", "path"))
+        for i, p in enumerate(items("other_parties"))
+    ]
+    candidates += [(f"flows[{i}].diagram", get(f, "diagram")) for i, f in enumerate(items("flows"))]
+    candidates += [
+        (f"attachments[{i}].path", get(a, "path")) for i, a in enumerate(items("attachments"))
+    ]
+    for key_path, value in candidates:
+        if isinstance(value, str) and value.strip():
+            yield key_path, value.strip()
+
+
+def _file_facts(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], list[Problem]]:
+    problems: list[Problem] = []
+    files: dict[str, FileFact] = {}
+    for key_path, rel in referenced_paths(raw):
+        if rel in files:
+            continue
+        try:
+            _relative_path(rel)
+        except ValueError:
+            continue  # reported by the field validation
+        target = (base / rel).resolve()
+        if not target.is_relative_to(base):
+            problems.append(Problem(key_path, f"{rel!r} leads outside the intake's folder"))
+        elif not target.is_file():
+            problems.append(Problem(key_path, f"file {rel!r} does not exist next to the intake"))
+        else:
+            content = target.read_bytes()
+            text = (
+                content.decode("utf-8", errors="replace")
+                if target.suffix.lower() in TEXT_SUFFIXES
+                else None
+            )
+            files[rel] = FileFact(rel, hashlib.sha256(content).hexdigest(), len(content), text)
+    return files, problems
+
+
+def _validate(
+    raw: dict[str, Any], source: str, lines: dict[str, int], base: Path | None, extra: list[Problem]
+) -> LoadedIntake:
+    """Field validation, cross-field checks and file checks, all reported together."""
+    problems = list(extra)
+    intake: TransferIntake | None = None
+    try:
+        intake = TransferIntake.model_validate(raw)
+    except ValidationError as exc:
+        problems += _problems_from(exc, lines)
+    problems += semantic_problems(raw)
+    files: dict[str, FileFact] = {}
+    if base is not None:
+        files, file_problems = _file_facts(raw, base)
+        problems += file_problems
+    if problems or intake is None:
+        unique = {(p.path, p.message): p for p in problems}
+        raise IntakeError(
+            source,
+            [
+                Problem(
+                    p.path,
+                    p.message,
+                    p.line if p.line is not None else _nearest_line(p.path, lines),
+                )
+                for p in unique.values()
+            ],
+        )
+    return LoadedIntake(intake, source, input_digest(intake, files), files)
+
+
+def parse_intake(text: str, source: str = "<intake>", base: Path | None = None) -> LoadedIntake:
+    """Validate intake text (YAML or JSON); with ``base``, also the files it names."""
+    raw, duplicates = _read_yaml(text, source)
     if not isinstance(raw, dict):
         raise IntakeError(source, [Problem("", "the intake must be a mapping of keys to values")])
     lines = _yaml_lines(text)
@@ -708,16 +712,7 @@ def parse_intake(text: str, source: str = "<intake>") -> tuple[TransferIntake, d
                 )
             ],
         )
-    try:
-        intake = TransferIntake.model_validate(raw)
-    except ValidationError as exc:
-        raise IntakeError(source, _problems_from(exc, lines)) from None
-    cross = intake.cross_references()
-    if cross:
-        raise IntakeError(
-            source, [Problem(p.path, p.message, _nearest_line(p.path, lines)) for p in cross]
-        )
-    return intake, lines
+    return _validate(raw, source, lines, base, duplicates)
 
 
 def load_intake(path: Path) -> LoadedIntake:
@@ -731,8 +726,7 @@ def load_intake(path: Path) -> LoadedIntake:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IntakeError(source, [Problem("", f"not UTF-8 text (byte {exc.start})")]) from None
-    intake, lines = parse_intake(text, source)
-    return _with_files(intake, source, path.resolve().parent, lines)
+    return parse_intake(text, source, path.resolve().parent)
 
 
 def load_intake_model(
@@ -740,49 +734,8 @@ def load_intake_model(
 ) -> LoadedIntake:
     """An intake given as a model (a form, an API call). Without ``base_dir`` the files it
     names cannot be read, so checks that need their content are skipped."""
-    cross = intake.cross_references()
-    if cross:
-        raise IntakeError(source, cross)
-    if base_dir is None:
-        return LoadedIntake(intake, source, input_digest(intake), {})
-    return _with_files(intake, source, base_dir.resolve(), {})
-
-
-def _with_files(
-    intake: TransferIntake, source: str, base: Path, lines: dict[str, int]
-) -> LoadedIntake:
-    problems: list[Problem] = []
-    files: dict[str, FileFact] = {}
-    for key_path, rel in intake.referenced_paths():
-        if rel in files:
-            continue
-        target = (base / rel).resolve()
-        if not target.is_relative_to(base):
-            problems.append(
-                Problem(
-                    key_path,
-                    f"{rel!r} leads outside the intake's folder",
-                    _nearest_line(key_path, lines),
-                )
-            )
-            continue
-        if not target.is_file():
-            problems.append(
-                Problem(
-                    key_path,
-                    f"file {rel!r} does not exist next to the intake",
-                    _nearest_line(key_path, lines),
-                )
-            )
-            continue
-        content = target.read_bytes()
-        file_text = None
-        if target.suffix.lower() in TEXT_SUFFIXES:
-            file_text = content.decode("utf-8", errors="replace")
-        files[rel] = FileFact(rel, hashlib.sha256(content).hexdigest(), len(content), file_text)
-    if problems:
-        raise IntakeError(source, problems)
-    return LoadedIntake(intake, source, input_digest(intake, files), files)
+    raw = intake.model_dump(mode="json", by_alias=True)
+    return _validate(raw, source, {}, base_dir.resolve() if base_dir else None, [])
 
 
 def input_digest(intake: TransferIntake, files: dict[str, FileFact] | None = None) -> str:

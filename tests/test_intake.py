@@ -131,7 +131,7 @@ def test_a_decree_13_dossier_received_in_2026_is_rejected(tmp_path: Path) -> Non
         },
     )
     problems = _problems(tmp_path, data, "cloudspace-offsite-backups")
-    assert "Law 91/2025 Art 39(2)" in problems["transfer.prior_dossier"]
+    assert "Law 91/2025 Art 39(2)" in problems["transfer.prior_dossier.received_on"]
 
 
 def test_json_is_accepted(tmp_path: Path) -> None:
@@ -160,12 +160,13 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
 def test_inbound_takes_no_activities_and_outbound_needs_one(tmp_path: Path) -> None:
     data = changed("bizfly-cloud-support-desk", {"set": {"transfer.direction": "inbound"}})
     assert (
-        "empty for an inbound" in _problems(tmp_path, data, "bizfly-cloud-support-desk")["transfer"]
+        "empty for an inbound"
+        in _problems(tmp_path, data, "bizfly-cloud-support-desk")["transfer.activities"]
     )
     data = changed("bizfly-cloud-support-desk", {"set": {"transfer.activities": []}})
     assert (
         "at least one activity"
-        in _problems(tmp_path / "b", data, "bizfly-cloud-support-desk")["transfer"]
+        in _problems(tmp_path / "b", data, "bizfly-cloud-support-desk")["transfer.activities"]
     )
 
 
@@ -191,3 +192,71 @@ def test_json_schema_describes_the_format() -> None:
         "flows",
     }
     assert schema["additionalProperties"] is False
+
+
+def test_problems_of_every_kind_are_reported_together(tmp_path: Path) -> None:
+    data = changed(
+        "bizfly-cloud-support-desk",
+        {
+            "set": {
+                "recipients[0].country": "JPN",
+                "flows[0].recipient": "nobody",
+                "recipients[0].contract.path": "attachments/missing.pdf",
+            },
+            "remove": ["transferor.tax_code", "transferor.business_lines"],
+        },
+    )
+    problems = _problems(tmp_path, data, "bizfly-cloud-support-desk")
+    assert set(problems) == {
+        "recipients[0].country",
+        "flows[0].recipient",
+        "recipients[0].contract.path",
+        "transferor.tax_code",
+        "transferor.business_lines",
+    }
+
+
+def test_an_impossible_date_is_a_problem_at_its_key_path(tmp_path: Path) -> None:
+    path = write_intake("cloudfly-card-payments", example_data("cloudfly-card-payments"), tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "first_transfer_date: '2026-02-01'", "first_transfer_date: 2026-02-30"
+        ).replace("first_transfer_date: 2026-02-01", "first_transfer_date: 2026-02-30"),
+        encoding="utf-8",
+    )
+    with pytest.raises(IntakeError) as info:
+        load_intake(path)
+    (problem,) = info.value.problems
+    assert problem.path == "transfer.first_transfer_date"
+    assert "not a valid calendar date" in problem.message
+
+
+def test_a_key_given_twice_is_an_error(tmp_path: Path) -> None:
+    path = write_intake("cloudfly-card-payments", example_data("cloudfly-card-payments"), tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        "  country: SG\n", "  country: SG\n  country: JP\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(IntakeError) as info:
+        load_intake(path)
+    (problem,) = info.value.problems
+    assert "'country' is given twice" in problem.message
+    assert problem.line == text.splitlines().index("  country: JP") + 1
+
+
+def test_a_law_91_dossier_cannot_predate_the_law(tmp_path: Path) -> None:
+    data = changed(
+        "cloudspace-offsite-backups",
+        {
+            "set": {
+                "transfer.prior_dossier": {
+                    "regime": "law-91-2025",
+                    "received_on": "2025-05-01",
+                    "reference": "A05/1",
+                }
+            }
+        },
+    )
+    problems = _problems(tmp_path, data, "cloudspace-offsite-backups")
+    assert "Law 91/2025 Art 38(1)" in problems["transfer.prior_dossier.received_on"]
