@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from dtia import __version__
 from dtia.assessment import Assessment
@@ -35,7 +36,16 @@ app = typer.Typer(
 schema_app = typer.Typer(help="Print the JSON Schema of a dtia format.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False everywhere: intake text and file names are data, never console markup.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+class UsageProblem(DtiaError):
+    """A command-line value is wrong (exit 1: exit 2 is kept for invalid intakes)."""
+
+
+def _error(label: str, message: str) -> None:
+    err.print(Text.assemble((label, "bold red"), " ", message))
 
 
 def today_in_vietnam() -> date:
@@ -49,7 +59,7 @@ def parse_date(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise UsageProblem(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -88,7 +98,8 @@ def main_options(
 @app.command()
 def assess(
     intake: Annotated[
-        Path, typer.Argument(help="Intake file (YAML or JSON, format dtia.intake/v1).")
+        Path,
+        typer.Argument(metavar="INTAKE", help="Intake file (YAML or JSON, format dtia.intake/v1)."),
     ],
     as_of: Annotated[
         str | None,
@@ -113,13 +124,16 @@ def assess(
     result: Assessment = run_assessment(load_intake(intake), when)
     text = result.to_json()
     if out is not None:
-        write_atomic(out / "assessment.json", text)
+        try:
+            write_atomic(out / "assessment.json", text)
+        except OSError as exc:
+            raise UsageProblem(f"cannot write {out / 'assessment.json'}: {exc.strerror}") from None
     if as_json:
         sys.stdout.write(text)
     else:
         from dtia.terminal import render
 
-        console = Console(highlight=False)
+        console = Console(highlight=False, markup=False)
         render(result, console)
         if out is not None:
             console.print(f"Written: {out / 'assessment.json'}")
@@ -150,16 +164,15 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except IntakeError as exc:
-        err.print(
-            f"[bold red]error:[/] {exc.source}: invalid intake, {len(exc.problems)} "
-            f"problem{'s' if len(exc.problems) != 1 else ''}:",
-            markup=True,
+        count = len(exc.problems)
+        _error(
+            "error:", f"{exc.source}: invalid intake, {count} problem{'s' if count != 1 else ''}:"
         )
         for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False)
+            err.print(f"  - {problem}")
         sys.exit(2)
     except DtiaError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        _error("error:", str(exc))
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -175,7 +188,7 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("DTIA_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", markup=True)
+        _error("internal error:", f"{type(exc).__name__}: {exc}")
         err.print("Run again with DTIA_DEBUG=1 to see the traceback, and please report it.")
         sys.exit(1)
 

@@ -43,11 +43,14 @@ def next_working_day(day: date, rules: Rules) -> date:
     return day
 
 
-def status_of(due: date, legal_end: date, as_of: date, rules: Rules) -> Status:
+# An engine convention of the assessment format (spec assessment.md), not a legal period.
+DUE_SOON_DAYS = 14
+
+
+def status_of(due: date, legal_end: date, as_of: date) -> Status:
     if as_of > legal_end:
         return "overdue"
-    soon = rules.threshold("due_soon_days").value
-    return "due_soon" if (due - as_of).days <= soon else "upcoming"
+    return "due_soon" if (due - as_of).days <= DUE_SOON_DAYS else "upcoming"
 
 
 def deadline(
@@ -72,7 +75,7 @@ def deadline(
         kind=kind,
         due=due,
         legal_end=legal_end,
-        status=status_of(due, legal_end, as_of, rules),
+        status=status_of(due, legal_end, as_of),
         citations=[
             *period.citations,
             *extra_citations,

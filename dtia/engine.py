@@ -55,6 +55,7 @@ def assess(loaded: LoadedIntake, as_of: date) -> Assessment:
         raise AssessmentError(str(exc)) from exc
     facts = derive_facts(loaded, rules)
     app = appl.applicability(facts, rules)
+    due = deadlines(facts, app, rules)
     return Assessment(
         transfer_id=loaded.intake.transfer.id,
         as_of=as_of,
@@ -62,10 +63,10 @@ def assess(loaded: LoadedIntake, as_of: date) -> Assessment:
         rules_sha256=rules.sha256,
         input_sha256=loaded.input_sha256,
         applicability=app,
-        deadlines=deadlines(facts, app, rules),
+        deadlines=due,
         required_sections=appl.required_sections(facts, app, rules),
         risk=risk(facts, app, rules),
-        findings=findings(facts, app, rules),
+        findings=findings(facts, app, rules, due),
         gaps=gaps(facts, app, rules),
         pending=[*pending(facts, app), *reviews(app)],
     )

@@ -31,26 +31,61 @@ _FOREIGN_WORDS = re.compile(
 )
 
 
-def _country_stems() -> dict[str, re.Pattern[str]]:
-    """A word-start pattern per country name ("Japan" also finds "Japanese")."""
-    stems: dict[str, re.Pattern[str]] = {}
-    for country in pycountry.countries:
-        if country.alpha_2 == "VN":
-            continue
-        name = str(getattr(country, "common_name", None) or country.name).split(",")[0]
-        stem = name if len(name) <= 5 else name[: max(5, len(name) - 2)]
-        stems[country.alpha_2] = re.compile(rf"\b{re.escape(stem)}", re.IGNORECASE)
-    return stems
+_GENERIC_NAME_WORDS = frozenset(
+    {
+        "south",
+        "north",
+        "east",
+        "west",
+        "united",
+        "republic",
+        "kingdom",
+        "states",
+        "islands",
+        "federation",
+        "democratic",
+        "people's",
+        "saint",
+        "new",
+        "the",
+        "and",
+        "of",
+        "plurinational",
+    }
+)
 
 
-_STEMS = _country_stems()
+def _country_patterns(code: str) -> list[re.Pattern[str]]:
+    """Word-start patterns for a country's names ("Korea" also finds "Korean")."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return []
+    names = {
+        country.name,
+        getattr(country, "common_name", country.name),
+        getattr(country, "official_name", country.name),
+    }
+    words = {
+        w
+        for n in names
+        for w in re.split(r"[\s,()]+", n)
+        if len(w) >= 4 and w.lower() not in _GENERIC_NAME_WORDS
+    }
+    return [
+        re.compile(rf"\b{re.escape(w[:-1] if len(w) >= 5 else w)}", re.IGNORECASE) for w in words
+    ]
 
 
-def suggests_collected_abroad(group_name: str) -> bool:
-    """Whether a subject group's name points at people outside Vietnam (UNCERTAIN #11)."""
-    return bool(_FOREIGN_WORDS.search(group_name)) or any(
-        p.search(group_name) for p in _STEMS.values()
-    )
+def suggests_collected_abroad(group_name: str, countries: frozenset[str]) -> bool:
+    """Whether a subject group's name points at people in a recipient's country or abroad
+    (UNCERTAIN #11). A hint for legal review, never a decision."""
+    if _FOREIGN_WORDS.search(group_name):
+        return True
+    return any(p.search(group_name) for code in countries for p in _country_patterns(code))
+
+
+# An engine convention: evidence expiring this soon is flagged so it is renewed in time.
+EVIDENCE_WARNING_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -130,11 +165,12 @@ def _recipient_facts(
         encrypted = s.encryption_in_transit and s.encryption_at_rest
     elif s is not None and (s.encryption_in_transit is False or s.encryption_at_rest is False):
         encrypted = False
-    certs = _certs(r, rules.on, rules.threshold("evidence_expiry_warning_days").value)
+    certs = _certs(r, rules.on, EVIDENCE_WARNING_DAYS)
     incident_ok = dsr_ok = None
     if s is not None and s.incident_notification_hours is not None:
+        # The transferor itself has 72 hours: taking all of them leaves it none (Art 23(1)).
         incident_ok = (
-            s.incident_notification_hours <= rules.threshold("incident_notification_hours").value
+            s.incident_notification_hours < rules.threshold("incident_notification_hours").value
         )
     if s is not None and s.data_subject_request_days is not None:
         dsr_ok = s.data_subject_request_days <= rules.threshold("data_subject_request_days").value

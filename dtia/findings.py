@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dtia.applicability import claim_results, prior_dossier_counts
-from dtia.assessment import SEVERITY_ORDER, Applicability, Finding, Pending, Severity
+from dtia.assessment import SEVERITY_ORDER, Applicability, Deadline, Finding, Pending, Severity
 from dtia.facts import Facts, discloses_transfer_abroad, suggests_collected_abroad
 from dtia.law import Rules
 
@@ -22,14 +22,15 @@ class Context:
     facts: Facts
     app: Applicability
     rules: Rules
+    deadlines: list[Deadline]
 
     @property
     def filing(self) -> bool:
         return self.app.dossier_required
 
-    def downgrade(self, severity: Severity) -> Severity:
+    def downgrade(self, severity: Severity, without_filing: Severity = "high") -> Severity:
         """A missing dossier component blocks a filing; without a filing it is a duty to mend."""
-        return severity if self.filing or severity != "blocker" else "medium"
+        return severity if self.filing or severity != "blocker" else without_filing
 
 
 def _f(
@@ -76,7 +77,10 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             ["Law 91/2025 Art 20(1)"],
         )
     doubtful = [code for code in ctx.app.limbs if code in ("T1", "T3")]
-    foreign = [g.name for g in intake.data.subject_groups if suggests_collected_abroad(g.name)]
+    countries = frozenset(r.country for r in intake.recipients)
+    foreign = [
+        g.name for g in intake.data.subject_groups if suggests_collected_abroad(g.name, countries)
+    ]
     if doubtful and (direction == "both" or foreign):
         cites = [c for code in doubtful for c in ctx.rules.limb(code).citations]
         either = " The dossier is required under T2 either way." if "T2" in ctx.app.limbs else ""
@@ -89,11 +93,24 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "C1.collected-in-vietnam",
             "info",
             "data.subject_groups",
-            f"{' and '.join(doubtful)} rest on data collected or stored in Vietnam; {which} (a "
+            f"{' and '.join(doubtful)} {'rests' if len(doubtful) == 1 else 'rest'} on data collected or stored in Vietnam; {which} (a "
             "round trip of foreign-origin data). Whether Art 20 applies to such data is UNCERTAIN "
             "(reference #11); the conservative reading keeps the limb." + either,
             "Legal to confirm where each subject group's data was collected.",
             cites,
+        )
+    filing = next((d for d in ctx.deadlines if d.kind == "initial_filing"), None)
+    if filing is not None and filing.status == "overdue":
+        yield _f(
+            "C1.filing-overdue",
+            "high",
+            "transfer.first_transfer_date",
+            f"Unless it has already been filed, the dossier is late: the 60-day period ended on "
+            f"{filing.legal_end.isoformat()} (due {filing.due.isoformat()}). Not filing within "
+            "60 days is fined under Decree 330/2026 Art 56(1), as read by secondary sources "
+            "(UNCERTAIN, reference #12).",
+            "File the dossier with cover Form 01a/01b now and record the filing date.",
+            [*filing.citations, "Decree 330/2026 Art 56(1)"],
         )
     transition = ctx.rules.date_value("law_in_force")
     if ctx.filing and intake.transfer.first_transfer_date < transition.value:
@@ -136,7 +153,10 @@ def _c2(ctx: Context) -> Iterator[Finding]:
                 subject,
                 f"The exemption '{law.code}' holds on its justification alone: the intake "
                 f"cannot show it ({law.test_en}). Justification: "
-                f"\u201c{result.claim.justification}\u201d",
+                f"\u201c{result.claim.justification}\u201d"
+                + (
+                    f" Its scope is UNCERTAIN (reference {law.uncertain})." if law.uncertain else ""
+                ),
                 "Legal to confirm the exemption and keep the evidence with the exemption memo.",
                 law.citations,
             )
@@ -147,7 +167,13 @@ def _c2(ctx: Context) -> Iterator[Finding]:
             "transfer",
             "No transfer impact assessment dossier is needed, but the rest of the law still "
             "applies: a legal basis for the transfer, the Decree 356/2025 Art 7 transfer "
-            "agreement, protection of sensitive data and security measures.",
+            "agreement, protection of sensitive data and security measures."
+            + (
+                f" The exemption's scope is UNCERTAIN (reference {scope}); the conservative "
+                "reading is taken."
+                if (scope := ctx.rules.exemption(ctx.app.exemption.code).uncertain)
+                else ""
+            ),
             "Keep the exemption memo on file for inspections; keep the agreement and the "
             "security measures in place.",
             [*ctx.app.exemption.citations, "Decree 356/2025 Art 7(1)"],
@@ -205,12 +231,21 @@ def _c3(ctx: Context) -> Iterator[Finding]:
         lost.append("it processes sensitive personal data")
     if ctx.facts.basic_count >= large.value:
         lost.append(f"it processes data of {ctx.facts.basic_count:,} people (≥ {large.value:,})")
+    # Art 38(2) / Art 41(1): small and start-up firms may choose; Art 38(3) / Art 41(2):
+    # household and micro businesses need not apply Arts 21, 22 and 33(2).
+    micro = t.size in ("micro", "household")
+    clauses = (
+        ["Law 91/2025 Art 38(3)", "Decree 356/2025 Art 41(2)"]
+        if micro
+        else ["Law 91/2025 Art 38(2)", "Decree 356/2025 Art 41(1)"]
+    )
+    relief_kind = "need not apply" if micro else "may choose not to apply"
     relief = (
         ("no relief from updates either: " + "; ".join(lost))
         if lost
         else (
-            "it may opt out of the Art 22 dossier updates, but whether that covers this dossier is "
-            "UNCERTAIN (reference #7); the conservative reading keeps the update duties"
+            f"it {relief_kind} the Art 22 dossier updates, but whether that covers this dossier "
+            "is UNCERTAIN (reference #7); the conservative reading keeps the update duties"
         )
     )
     yield _f(
@@ -220,7 +255,7 @@ def _c3(ctx: Context) -> Iterator[Finding]:
         f"A {t.size} business has no relief from filing: Law 91/2025 Art 38 relieves "
         f"Arts 21, 22 and 33(2), not Art 20. As to updates, {relief}.",
         "File the dossier and keep it current.",
-        [*large.citations, "Law 91/2025 Art 20(2)"],
+        [*clauses, "Law 91/2025 Art 20(2)"],
     )
 
 
@@ -294,10 +329,12 @@ def _c5(ctx: Context) -> Iterator[Finding]:
             limit = ctx.rules.threshold("incident_notification_hours")
             yield _f(
                 "C5.incident-notification-slow",
-                "medium",
+                "low" if hours is not None and hours <= limit.value else "medium",
                 f"{rf.subject}.safeguards",
-                f"{r.name} notifies breaches within {hours} hours, too slow for the "
-                f"{limit.value}-hour notice owed to the specialised agency.",
+                f"{r.name} notifies breaches within {hours} hours. A processor must tell the "
+                "transferor promptly (kịp thời), and the transferor must notify the specialised "
+                f"agency within {limit.value} hours of detecting a breach: an allowance of "
+                f"{hours} hours is not prompt.",
                 f"Agree breach notice to the transferor well within {limit.value} hours.",
                 [*limit.citations, *cite],
             )
@@ -352,7 +389,7 @@ def _c7(ctx: Context) -> Iterator[Finding]:
         if not rf.contract_copy:
             yield _f(
                 "C7.contract-copy-missing",
-                ctx.downgrade("blocker"),
+                ctx.downgrade("blocker", without_filing="low"),
                 f"{rf.subject}.contract",
                 f"No copy of the contract \u201c{r.contract.reference}\u201d is attached; the dossier "
                 "must include one.",
@@ -543,7 +580,7 @@ def _c13(ctx: Context) -> Iterator[Finding]:
     if not t.policies:
         yield _f(
             "C13.no-policies",
-            ctx.downgrade("blocker") if ctx.filing else "low",
+            ctx.downgrade("blocker", without_filing="low"),
             "transferor.policies",
             "No data protection policy of the transferor is listed; the policies, procedures "
             "and templates are a component of the dossier.",
@@ -590,7 +627,7 @@ def _c15(ctx: Context) -> Iterator[Finding]:
 
 
 def _c16(ctx: Context) -> Iterator[Finding]:
-    if not (ctx.facts.national_security and ctx.app.cross_border_transfer):
+    if not (ctx.facts.national_security and ctx.filing):
         return
     basic = ctx.rules.threshold("national_security_basic")
     sens = ctx.rules.threshold("national_security_sensitive")
@@ -647,8 +684,10 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
 )
 
 
-def findings(facts: Facts, app: Applicability, rules: Rules) -> list[Finding]:
-    ctx = Context(facts, app, rules)
+def findings(
+    facts: Facts, app: Applicability, rules: Rules, deadlines: list[Deadline]
+) -> list[Finding]:
+    ctx = Context(facts, app, rules, deadlines)
     if not app.cross_border_transfer:
         found = list(_c1(ctx))
     else:

@@ -67,12 +67,10 @@ def gaps(facts: Facts, app: Applicability, rules: Rules) -> list[Gap]:
     for field in rules.fields():
         if not field.source or not _required(field, facts):
             continue
-        if any(_empty(v) for path in field.source for v in _values(data, path)):
-            found.append(
-                Gap(
-                    field=field.id,
-                    message=field.gap_message or f"{field.label_en} is missing",
-                    citations=list(field.citations),
-                )
-            )
+        empty = [path for path in field.source if any(_empty(v) for v in _values(data, path))]
+        if empty:
+            message = field.gap_message or f"{field.label_en} is missing"
+            if len(field.source) > 1:  # say which of the field's parts is missing
+                message += f" (not given: {', '.join(empty)})"
+            found.append(Gap(field=field.id, message=message, citations=list(field.citations)))
     return found

@@ -116,8 +116,7 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
     out["C6"] = Points(
         w["C6"],
         _max_over(rs, c6, w["C6"]),
-        f"recipients in {', '.join(countries)}; no adequacy list exists, so the "
-        "country factor is inferred (UNCERTAIN #21)",
+        f"recipients in {', '.join(countries)}",
     )
 
     art7 = len(rules.clauses("art7"))
@@ -272,6 +271,10 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
     return out
 
 
+def _uncertain(note: str | None) -> str:
+    return f" (UNCERTAIN {note}; conservative reading)" if note else ""
+
+
 def risk(facts: Facts, app: Applicability, rules: Rules) -> Risk:
     if not app.cross_border_transfer:
         zero = Score(score=0, level="low")
@@ -282,7 +285,7 @@ def risk(facts: Facts, app: Applicability, rules: Rules) -> Risk:
             criterion=code,
             points=p.residual,
             inherent_points=p.inherent,
-            reason=p.reason,
+            reason=p.reason + _uncertain(rules.criterion(code).uncertain),
             citations=list(rules.criterion(code).citations),
         )
         for code, p in sorted(points.items(), key=lambda kv: int(kv[0][1:]))

@@ -76,7 +76,22 @@ def test_other_failures_exit_1_without_traceback() -> None:
 
 def test_a_bad_date_is_a_usage_error() -> None:
     r = run("assess", str(FPT), "--as-of", "2026-02-30")
-    assert r.returncode == 2 and "not a date" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 1 and "not a date" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_intake_text_is_never_console_markup(tmp_path: Path) -> None:
+    name = "Example [bold red]EVIL[/] [/b] Inc."
+    data = changed("bizfly-cloud-support-desk", {"set": {"recipients[0].name": name}})
+    path = write_intake("bizfly-cloud-support-desk", data, tmp_path)
+    r = run("assess", str(path), "--as-of", "2026-11-22")
+    assert r.returncode == 0, r.stderr
+    assert name in r.stdout
+
+
+def test_out_onto_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    r = run("assess", str(FPT), "--as-of", "2026-11-22", "--out", str(tmp_path / "afile"))
+    assert r.returncode == 1 and "cannot write" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_schema_intake_prints_json_schema() -> None:

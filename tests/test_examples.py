@@ -153,3 +153,18 @@ def test_vendored_examples_match_the_shared_spec() -> None:
         return out
 
     assert diffs(cmp) == []
+
+
+def test_uncertain_readings_are_said_in_the_output() -> None:
+    a = assess_example("cloudspace-offsite-backups", AS_OF)
+    reasons = {c.criterion: c.reason for c in a.risk.contributions}
+    assert "UNCERTAIN #12" in reasons["C3"] and "UNCERTAIN #21" in reasons["C6"]
+    late = next(f for f in a.findings if f.id == "C1.filing-overdue")
+    assert "UNCERTAIN" in late.message
+
+
+def test_an_exempt_transfer_without_contract_still_owes_the_art_7_agreement() -> None:
+    a = assess_example("cloudfly-card-payments", AS_OF)
+    no_contract = next(f for f in a.findings if f.id == "C7.no-contract")
+    assert no_contract.severity == "high"
+    assert "Decree 356/2025 Art 7(1)" in no_contract.citations

@@ -122,6 +122,7 @@ class Exemption(Cited):
     label_vi: str
     test: Literal["facts", "justification"]
     test_en: str
+    uncertain: str | None = None  # the reference's UNCERTAIN item about its scope
 
 
 class ContractClause(Cited):
