@@ -99,6 +99,17 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "Legal to confirm where each subject group's data was collected.",
             cites,
         )
+    if ctx.filing and intake.transferor.role in ("processor", "third_party"):
+        yield _f(
+            "C1.processor-files",
+            "info",
+            "transferor.role",
+            f"The transferor acts as a {intake.transferor.role.replace('_', ' ')}. Decree 356/2025 "
+            "Art 17(1) lists processors and third parties among transferors, so the conservative "
+            "reading is that it files its own dossier (UNCERTAIN, reference #22).",
+            "Agree with the controller, in the contract, who files and who keeps the dossier current.",
+            ["Decree 356/2025 Art 17(1)", "Law 91/2025 Art 20(2)"],
+        )
     filing = next((d for d in ctx.deadlines if d.kind == "initial_filing"), None)
     if filing is not None and filing.status == "overdue":
         yield _f(
