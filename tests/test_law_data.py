@@ -18,7 +18,18 @@ from dtia.law.models import CITATION_RE, Exemption, LawFiles
 DATA = resources.files("dtia.law").joinpath("data")
 SOURCES = resources.files("dtia.law").joinpath("sources")
 # Keys that carry a legal value: a mapping holding one of them must cite its articles.
-VALUE_KEYS = {"value", "days", "months", "code", "key", "id", "weight", "day", "label_vi"}
+VALUE_KEYS = {
+    "value",
+    "days",
+    "months",
+    "code",
+    "key",
+    "id",
+    "weight",
+    "day",
+    "label_vi",
+    "text_vi",
+}
 
 
 def _raw() -> dict[str, Any]:
@@ -150,3 +161,20 @@ def test_rules_are_not_in_force_before_the_law() -> None:
 
     with pytest.raises(RulesError, match="2026-01-01"):
         load_rules(date(2025, 12, 31))
+
+
+def test_form_wording_is_official() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    units = _unit_text("decree-356-2025")
+    forms = {"01a": units["Form 01a"], "01b": units["Form 01b"], "09": units["Form 09"]}
+
+    def squash(text: str) -> str:
+        return re.sub(r"[\s.…]+", " ", text).strip()
+
+    for t in rules.files.form_texts:
+        targets = forms.values() if t.form == "any" else [forms[t.form]]
+        pieces = [p for p in re.split(r"\{name\}", t.text_vi) if p.strip()]
+        for piece in pieces:
+            assert any(
+                squash(piece) in squash(re.sub(r"(?<=\D)\d(?=\s)", "", u)) for u in targets
+            ), f"{t.key} ({t.form}): {piece!r} is not in the official form"

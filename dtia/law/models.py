@@ -204,6 +204,15 @@ class Holiday(Cited):
     name_en: str
 
 
+class FormText(Cited):
+    """Fixed wording of an official form ({name} marks where the filer's name goes)."""
+
+    key: str
+    form: Literal["01a", "01b", "09", "any"]
+    text_vi: str
+    text_en: str
+
+
 class LawFiles(Strict):
     """Everything in ``dtia/law/data``, as loaded; the parts are named after their files."""
 
@@ -221,5 +230,6 @@ class LawFiles(Strict):
     criteria: tuple[Criterion, ...]
     form09_sections: tuple[FormSection, ...]
     form09_fields: tuple[FormField, ...]
+    form_texts: tuple[FormText, ...]
     holidays: tuple[Holiday, ...]
     holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
