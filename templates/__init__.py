@@ -1,0 +1,1 @@
+"""Jinja2 templates and CSS of the dossier, shipped as package data (``dtia_templates``)."""
