@@ -62,13 +62,17 @@ def parse_date(value: str | None) -> date:
         raise UsageProblem(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
     """Write a whole file or nothing: a crash never leaves half a file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageProblem(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -124,10 +128,7 @@ def assess(
     result: Assessment = run_assessment(load_intake(intake), when)
     text = result.to_json()
     if out is not None:
-        try:
-            write_atomic(out / "assessment.json", text)
-        except OSError as exc:
-            raise UsageProblem(f"cannot write {out / 'assessment.json'}: {exc.strerror}") from None
+        write_atomic(out / "assessment.json", text)
     if as_json:
         sys.stdout.write(text)
     else:
@@ -137,6 +138,82 @@ def assess(
         render(result, console)
         if out is not None:
             console.print(f"Written: {out / 'assessment.json'}")
+
+
+@app.command()
+def dossier(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="INTAKE|verify", help="The intake to build a dossier from, or 'verify'."
+        ),
+    ],
+    pdf: Annotated[
+        Path | None, typer.Argument(metavar="[PDF]", help="With 'verify': the dossier PDF.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help="Assess as the law stands on this date [default: today in Vietnam].",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder to write into.")] = Path(
+        "out"
+    ),
+) -> None:
+    """Build the A05 dossier PDF (or the exemption memo), or verify one.
+
+    dtia dossier INTAKE --as-of DATE --out DIR writes DIR/dossier.pdf (cover Form 01a/01b,
+    Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf,
+    and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
+    and exits 0 when the bytes match, 1 otherwise.
+    """
+    from dtia.dossier.build import read_files, verify
+
+    console = Console(highlight=False, markup=False)
+    if target == "verify":
+        if pdf is None:
+            raise UsageProblem("dtia dossier verify needs the PDF to check")
+        try:
+            content = pdf.read_bytes()
+        except OSError as exc:
+            raise UsageProblem(f"cannot read {pdf}: {exc.strerror}") from None
+        with err.status("verifying: rendering again from the embedded parts…"):
+            result = verify(content)
+        if not result.ok:
+            raise VerificationFailed(f"{pdf}: {result.message}")
+        console.print(f"{pdf}: {result.message}")
+        return
+    if pdf is not None:
+        raise UsageProblem(
+            f"unexpected argument {str(pdf)!r} (did you mean 'dtia dossier verify PDF'?)"
+        )
+
+    from dtia.dossier.build import build
+    from dtia.engine import assess as run_assessment
+    from dtia.intake import load_intake
+
+    intake_path = Path(target)
+    loaded = load_intake(intake_path)
+    result_assessment = run_assessment(loaded, parse_date(as_of))
+    with err.status("rendering the dossier…"):
+        made = build(loaded, result_assessment, read_files(loaded, intake_path.resolve().parent))
+    write_atomic(out / made.filename, made.pdf)
+    write_atomic(out / "assessment.json", result_assessment.to_json())
+    app_ = result_assessment.applicability
+    what = (
+        f"dossier (cover Form {app_.cover_form}, Form 09)"
+        if made.kind == "dossier"
+        else "exemption memo (no dossier is required)"
+    )
+    console.print(f"Written: {out / made.filename} — {what}")
+    console.print(f"Written: {out / 'assessment.json'}")
+
+
+class VerificationFailed(DtiaError):
+    """A dossier does not match what its embedded contents produce."""
 
 
 def _print_json(data: dict[str, Any]) -> None:

@@ -99,3 +99,23 @@ def test_schema_intake_prints_json_schema() -> None:
     assert r.returncode == 0
     schema = json.loads(r.stdout)
     assert schema["title"] == "dtia.intake/v1" and "transfer" in schema["properties"]
+
+
+def test_dossier_and_verify(tmp_path: Path) -> None:
+    r = run("dossier", str(FPT), "--as-of", "2026-11-22", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    pdf = tmp_path / "o" / "dossier.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert (
+        json.loads((tmp_path / "o" / "assessment.json").read_text())["transfer_id"]
+        == "fsc-fpt-japan-joint-use"
+    )
+    ok = run("dossier", "verify", str(pdf))
+    assert ok.returncode == 0 and "verified" in ok.stdout
+    data = bytearray(pdf.read_bytes())
+    data[2000] ^= 0x20
+    (tmp_path / "bad.pdf").write_bytes(bytes(data))
+    bad = run("dossier", "verify", str(tmp_path / "bad.pdf"))
+    assert bad.returncode == 1 and "differs" in bad.stderr and "Traceback" not in bad.stderr
+    junk = run("dossier", "verify", str(FPT))
+    assert junk.returncode == 1 and "Traceback" not in junk.stderr

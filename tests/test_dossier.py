@@ -95,3 +95,64 @@ def test_national_security_section_only_when_required(
 ) -> None:
     pdf = render(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml", caplog)
     assert "Tác động đến an ninh quốc gia" not in text_of(pdf, tmp_path)
+
+
+def _build(name: str, data: dict[str, object] | None = None, tmp_path: Path | None = None):  # type: ignore[no-untyped-def]
+    from dtia.dossier.build import build, read_files
+
+    path = EXAMPLES / name / "intake.yaml"
+    if data is not None:
+        assert tmp_path is not None
+        path = write_intake(name, data, tmp_path)
+    loaded = load_intake(path)
+    return build(loaded, assess(loaded, AS_OF), read_files(loaded, path.parent))
+
+
+def test_the_same_assessment_gives_the_same_bytes_and_verifies() -> None:
+    from dtia.dossier.build import embedded_files, verify
+
+    first = _build("cloudspace-offsite-backups")
+    second = _build("cloudspace-offsite-backups")
+    assert first.kind == "dossier" and first.pdf == second.pdf
+    files = embedded_files(first.pdf)
+    assert {
+        "intake.json",
+        "assessment.json",
+        "manifest.json",
+        "attachments/pdp-service-contract.pdf",
+        "policies/cloudspace-privacy-policy.en.txt",
+    } <= set(files)
+    assert files["assessment.json"].decode() == first.assessment.to_json()
+    assert verify(first.pdf).ok
+    tampered = bytearray(first.pdf)
+    tampered[len(tampered) // 3] ^= 0x01
+    assert not verify(bytes(tampered)).ok
+
+
+@pytest.mark.parametrize("name", ["fpt-smart-cloud-hr-on-cloud", "cloudfly-card-payments"])
+def test_exempt_transfers_get_the_memo(name: str, tmp_path: Path) -> None:
+    made = _build(name)
+    assert made.kind == "exemption-memo" and made.filename == "exemption-memo.pdf"
+    text = text_of(made.pdf, tmp_path)
+    code = made.assessment.applicability.exemption
+    assert code is not None
+    assert code.code in text and code.citations[0] in text
+    assert "BẢN GHI NHỚ" in text
+
+
+def test_an_individual_files_with_form_01b(tmp_path: Path) -> None:
+    data = changed(
+        "bizfly-cloud-support-desk",
+        {
+            "set": {
+                "transferor.kind": "individual",
+                "transferor.id_number": "001099000001",
+                "transferor.name_vi": "Trần Văn Ẩn",
+            },
+            "remove": ["transferor.tax_code", "transferor.business_lines"],
+        },
+    )
+    made = _build("bizfly-cloud-support-desk", data, tmp_path)
+    text = text_of(made.pdf, tmp_path)
+    assert "Mẫu số 01b" in text and "Thông tin về người nộp hồ sơ" in text and "Trần Văn Ẩn" in text
+    assert "NGƯỜI NỘP HỒ SƠ" in text and "Mẫu số 01a" not in text

@@ -15,6 +15,7 @@ import jinja2
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from dtia.assessment import Assessment
 from dtia.dossier.view import NOT_PROVIDED, DossierView
 
 TEMPLATE_BASE = "dtia-template:/"  # a scheme of our own: nothing else resolves against it
@@ -54,6 +55,11 @@ def render_html(view: DossierView) -> str:
         .get_template("dossier.html.j2")
         .render(v=view, intro=intro, commitment=commitment)
     )
+
+
+def render_memo_html(view: DossierView, a: Assessment) -> str:
+    """The exemption memo: why no dossier is required, for the file legal keeps."""
+    return environment().get_template("memo.html.j2").render(v=view, a=a)
 
 
 def _stamp(day: date) -> datetime:

@@ -1,0 +1,193 @@
+"""Building and verifying dossiers: what goes into the PDF and how to check it later.
+
+A dossier embeds everything needed to render it again: the intake (as validated JSON),
+the assessment, every file the intake names, and a manifest of SHA-256 hashes (intake,
+rules data, templates, fonts, attachments). ``verify`` re-renders from those embedded
+parts alone and compares bytes, so any change anywhere in the file is detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from dtia.assessment import Assessment
+from dtia.dossier.render import render_html, render_memo_html, render_pdf
+from dtia.dossier.view import build_view
+from dtia.errors import DtiaError
+from dtia.intake import FileFact, LoadedIntake, TransferIntake, input_digest
+from dtia.law import load_rules
+
+INTAKE_NAME = "intake.json"
+ASSESSMENT_NAME = "assessment.json"
+MANIFEST_NAME = "manifest.json"
+FONT_FAMILIES = ("Noto Serif", "Noto Sans CJK JP", "Noto Serif CJK JP", "DejaVu Sans")
+
+
+class DossierError(DtiaError):
+    """A dossier cannot be built or does not verify."""
+
+
+@dataclass(frozen=True)
+class Dossier:
+    kind: str  # "dossier" or "exemption-memo"
+    filename: str
+    pdf: bytes
+    assessment: Assessment
+    manifest: dict[str, object]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _font_hashes() -> dict[str, str]:
+    """The font files fontconfig picks for the families the stylesheet names."""
+    out: dict[str, str] = {}
+    for family in FONT_FAMILIES:
+        found = subprocess.run(
+            ["fc-match", "-f", "%{file}", family], capture_output=True, text=True, check=False
+        )
+        path = found.stdout.strip()
+        try:
+            with open(path, "rb") as handle:
+                out[family] = f"{PurePosixPath(path).name}:{_sha(handle.read())}"
+        except OSError:
+            out[family] = "missing"
+    return out
+
+
+def _template_hashes() -> dict[str, str]:
+    folder = resources.files("dtia_templates")
+    return {
+        entry.name: _sha(entry.read_bytes())
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith((".j2", ".css"))
+    }
+
+
+def manifest(
+    loaded: LoadedIntake, a: Assessment, file_bytes: dict[str, bytes]
+) -> dict[str, object]:
+    return {
+        "schema": "dtia.manifest/v1",
+        "transfer_id": a.transfer_id,
+        "as_of": a.as_of.isoformat(),
+        "input_sha256": a.input_sha256,
+        "intake_sha256": _sha(_intake_json(loaded.intake)),
+        "assessment_sha256": _sha(a.to_json().encode()),
+        "rules": {"version": a.rules_version, "sha256": a.rules_sha256},
+        "templates": _template_hashes(),
+        "fonts": _font_hashes(),
+        "attachments": {name: _sha(data) for name, data in sorted(file_bytes.items())},
+    }
+
+
+def _intake_json(intake: TransferIntake) -> bytes:
+    data = intake.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode()
+
+
+def build(loaded: LoadedIntake, a: Assessment, file_bytes: dict[str, bytes]) -> Dossier:
+    """The dossier (or, when none is required, the exemption memo) as PDF bytes."""
+    rules = load_rules(a.as_of)
+    view = build_view(loaded, a, rules)
+    required = a.applicability.dossier_required
+    html = render_html(view) if required else render_memo_html(view, a)
+    man = manifest(loaded, a, file_bytes)
+    parts: list[tuple[str, bytes, str]] = [
+        (INTAKE_NAME, _intake_json(loaded.intake), "The validated intake (dtia.intake/v1)"),
+        (ASSESSMENT_NAME, a.to_json().encode(), "The assessment (dtia.assessment/v1)"),
+        (
+            MANIFEST_NAME,
+            (json.dumps(man, indent=2, sort_keys=True) + "\n").encode(),
+            "SHA-256 of the intake, rules, templates, fonts and attachments",
+        ),
+    ]
+    parts += [
+        (name, data, f"Attachment named by the intake: {name}")
+        for name, data in sorted(file_bytes.items())
+    ]
+    pdf = render_pdf(html, as_of=a.as_of, attachments=parts)
+    kind = "dossier" if required else "exemption-memo"
+    return Dossier(kind, f"{kind}.pdf", pdf, a, man)
+
+
+def embedded_files(pdf: bytes) -> dict[str, bytes]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        return {name: contents[0] for name, contents in reader.attachments.items()}
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise DossierError(f"not a readable dtia dossier: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    message: str
+    transfer_id: str | None = None
+
+
+def verify(pdf: bytes) -> Verification:
+    """Re-render from the embedded parts and compare bytes with ``pdf``."""
+    files = embedded_files(pdf)
+    missing = [n for n in (INTAKE_NAME, ASSESSMENT_NAME, MANIFEST_NAME) if n not in files]
+    if missing:
+        return Verification(False, f"not a dtia dossier: it embeds no {', '.join(missing)}")
+    try:
+        intake = TransferIntake.model_validate_json(files[INTAKE_NAME])
+        a = Assessment.from_json(files[ASSESSMENT_NAME].decode())
+    except ValueError as exc:
+        return Verification(False, f"the embedded intake or assessment is damaged: {exc}")
+    attachments = {
+        k: v for k, v in files.items() if k not in (INTAKE_NAME, ASSESSMENT_NAME, MANIFEST_NAME)
+    }
+    facts = {
+        name: FileFact(
+            name,
+            _sha(data),
+            len(data),
+            data.decode("utf-8", errors="replace")
+            if name.endswith((".txt", ".md", ".html", ".htm"))
+            else None,
+        )
+        for name, data in attachments.items()
+    }
+    loaded = LoadedIntake(intake, "<embedded>", input_digest(intake, facts), facts)
+    if loaded.input_sha256 != a.input_sha256:
+        return Verification(
+            False,
+            "the embedded intake or attachments do not match the assessment's input hash",
+            a.transfer_id,
+        )
+    again = build(loaded, a, attachments)
+    if again.pdf != pdf:
+        differing = next(
+            (i for i, (x, y) in enumerate(zip(again.pdf, pdf, strict=False)) if x != y),
+            min(len(pdf), len(again.pdf)),
+        )
+        return Verification(
+            False,
+            f"the file differs from the dossier its contents produce "
+            f"(first difference at byte {differing}): it was modified, or "
+            "rendered with other templates or fonts",
+            a.transfer_id,
+        )
+    return Verification(
+        True,
+        f"verified: {a.transfer_id} as of {a.as_of.isoformat()}, rules {a.rules_version}",
+        a.transfer_id,
+    )
+
+
+def read_files(loaded: LoadedIntake, base: Path) -> dict[str, bytes]:
+    """The bytes of every file the intake names, read from its folder."""
+    return {name: (base / name).read_bytes() for name in sorted(loaded.files)}
