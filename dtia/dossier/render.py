@@ -21,13 +21,13 @@ from dtia.dossier.view import NOT_PROVIDED, DossierView
 TEMPLATE_BASE = "dtia-template:/"  # a scheme of our own: nothing else resolves against it
 
 
-def _template_source(name: str) -> str:
+def template_source(name: str) -> str:
     return resources.files("dtia_templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source),
+        loader=jinja2.FunctionLoader(template_source),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -80,7 +80,7 @@ def render_pdf(html: str, *, as_of: date, attachments: list[tuple[str, bytes, st
         )
         for name, content, description in attachments
     ]
-    css = CSS(string=_template_source("dossier.css"), url_fetcher=NothingFetcher())
+    css = CSS(string=template_source("dossier.css"), url_fetcher=NothingFetcher())
     document = HTML(string=html, base_url=TEMPLATE_BASE, url_fetcher=NothingFetcher())
     pdf: bytes = document.write_pdf(
         stylesheets=[css], pdf_variant="pdf/a-3b", pdf_tags=True, attachments=files
