@@ -12,7 +12,7 @@ demo=1
 PYTHON=${PYTHON:-python3}
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-          fonts-noto-core fonts-noto-cjk poppler-utils)
+          fonts-noto-core fonts-noto-cjk fonts-dejavu-core poppler-utils)
 "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do

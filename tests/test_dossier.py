@@ -37,7 +37,7 @@ def text_of(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "d.pdf"
     path.write_bytes(pdf)
     out = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
     )
     return " ".join(out.stdout.split())
 
@@ -156,3 +156,46 @@ def test_an_individual_files_with_form_01b(tmp_path: Path) -> None:
     text = text_of(made.pdf, tmp_path)
     assert "Mẫu số 01b" in text and "Thông tin về người nộp hồ sơ" in text and "Trần Văn Ẩn" in text
     assert "NGƯỜI NỘP HỒ SƠ" in text and "Mẫu số 01a" not in text
+
+
+def test_every_form_09_label_is_printed_for_a_complete_intake(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = changed(
+        "cloudspace-offsite-backups",
+        {
+            "set": {
+                "other_parties": [
+                    {
+                        "id": "agent-vn",
+                        "role": "on_behalf",
+                        "name": "Example Transfer Agent JSC",
+                        "country": "SG",
+                        "pdp_contact": {"name": "DPO", "email": "dpo@agent.invalid"},
+                        "service": "Runs the nightly upload",
+                    },
+                    {
+                        "id": "auditor",
+                        "role": "other",
+                        "name": "Example Audit Co.",
+                        "country": "SG",
+                        "pdp_contact": {"name": "Privacy", "email": "privacy@audit.invalid"},
+                        "service": "Yearly audit",
+                    },
+                ],
+            }
+        },
+    )
+    pdf = render(write_intake("cloudspace-offsite-backups", data, tmp_path), caplog)
+    text = text_of(pdf, tmp_path)
+    rules = load_rules(AS_OF)
+    assessment = assess(load_intake(tmp_path / "cloudspace-offsite-backups" / "intake.yaml"), AS_OF)
+    for section in rules.sections():
+        assert section.label_vi in text, section.id
+    skip = {"A.I.8.2", "A.I.8.3"}  # this transferor uses an external organisation (A.I.8.1)
+    for f in rules.fields():
+        if f.id in skip or (
+            f.id == "A.III.2.3" and "A.III.2.3" not in assessment.required_sections
+        ):
+            continue
+        assert " ".join(f.label_vi.split()) in text, f.id

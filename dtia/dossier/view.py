@@ -508,7 +508,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
     out.append(Section("A.I", "I.", sec["A.I"], items, level=2))
 
     # A.II
-    items = []
+    items = [Item("heading", heading=_field(rules, "A.II.1"))]
     groups = intake.data.subject_groups
     for act in rules.files.activities:
         ticked = act.code in intake.transfer.activities
