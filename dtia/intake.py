@@ -166,6 +166,17 @@ ClauseKey = Literal[
     "access_tiering",
     "onward_transfer_control",
 ]
+ProcessingServiceCode = Literal[
+    "automated_systems",
+    "analytics_mining",
+    "credit_scoring",
+    "encryption",
+    "online_collection",
+    "big_data_ai",
+    "health_apps",
+    "location_platform",
+    "education_monitoring",
+]
 AttachmentKind = Literal[
     "contract",
     "pdp_service_contract",
@@ -418,6 +429,8 @@ class Business(Strict):
     domestic_transfer_for_fee: StrictBool | None = None
     data_exchange_trading: StrictBool | None = None
     processing_service_business: StrictBool | None = None
+    # Form 09 §A.II.8: which of the Decree 356 Art 21 services the transferor offers.
+    processing_services: list[ProcessingServiceCode] = []
 
 
 class Attachment(Strict):

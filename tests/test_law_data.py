@@ -163,6 +163,18 @@ def test_rules_are_not_in_force_before_the_law() -> None:
         load_rules(date(2025, 12, 31))
 
 
+def test_processing_services_are_the_decree_list() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    art21 = _unit_text("decree-356-2025")["21"]
+    form09 = _unit_text("decree-356-2025")["Form 09"]
+    assert len(rules.files.processing_services) == 9
+    squash = lambda t: " ".join(t.lower().split())  # noqa: E731 - the form capitalises "Bên"
+    for svc in rules.files.processing_services:
+        assert squash(svc.label_vi) in squash(art21) and squash(svc.label_vi) in squash(form09), (
+            svc.code
+        )
+
+
 def test_form_wording_is_official() -> None:
     rules = load_rules(date(2026, 11, 22))
     units = _unit_text("decree-356-2025")

@@ -664,6 +664,14 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         ),
         _row(rules, "A.II.7", _yes_no(b.data_exchange_trading)),
         _row(rules, "A.II.8", _yes_no(b.processing_service_business)),
+        Item(
+            "checks",
+            checks=[
+                Check(Text2(svc.label_vi, svc.label_en), svc.code in b.processing_services)
+                for svc in rules.files.processing_services
+                if svc.in_force(rules.on)
+            ],
+        ),
         _row(rules, "A.II.9.1", intake.security.measures),
         _row(
             rules,

@@ -204,6 +204,12 @@ class Holiday(Cited):
     name_en: str
 
 
+class ProcessingService(Cited):
+    code: str
+    label_vi: str
+    label_en: str
+
+
 class FormText(Cited):
     """Fixed wording of an official form ({name} marks where the filer's name goes)."""
 
@@ -231,5 +237,6 @@ class LawFiles(Strict):
     form09_sections: tuple[FormSection, ...]
     form09_fields: tuple[FormField, ...]
     form_texts: tuple[FormText, ...]
+    processing_services: tuple[ProcessingService, ...]
     holidays: tuple[Holiday, ...]
     holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
