@@ -99,20 +99,23 @@ def main_options(
     """dtia — assess, document and track cross-border personal data transfers from Vietnam."""
 
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="Assess as the law stands on this date [default: today in Vietnam].",
+    ),
+]
+
+
 @app.command()
 def assess(
     intake: Annotated[
         Path,
         typer.Argument(metavar="INTAKE", help="Intake file (YAML or JSON, format dtia.intake/v1)."),
     ],
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="YYYY-MM-DD",
-            help="Assess as the law stands on this date [default: today in Vietnam].",
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the assessment JSON instead of the report.")
     ] = False,
@@ -151,14 +154,7 @@ def dossier(
     pdf: Annotated[
         Path | None, typer.Argument(metavar="[PDF]", help="With 'verify': the dossier PDF.")
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="YYYY-MM-DD",
-            help="Assess as the law stands on this date [default: today in Vietnam].",
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
     out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder to write into.")] = Path(
         "out"
     ),

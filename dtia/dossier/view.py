@@ -417,6 +417,32 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
     )
 
 
+# Form 09 §A.I.8.1-8.3: the official sub-labels of each way of organising data protection.
+PDP_ROWS: dict[str, list[tuple[str, str, str]]] = {
+    "external_org": [
+        ("Tên tổ chức", "Organisation", "name"),
+        ("Mã số thuế", "Tax code", "tax_code"),
+        ("Người đại diện theo pháp luật", "Legal representative", "legal_representative"),
+        ("Địa chỉ", "Address", "address"),
+        ("Điện thoại", "Telephone", "phone"),
+        ("Email", "Email", "email"),
+        ("Website", "Website", "website"),
+        ("Hợp đồng sử dụng dịch vụ", "Service contract", "service_contract"),
+    ],
+    "external_individual": [("Hợp đồng sử dụng dịch vụ", "Service contract", "service_contract")],
+    "internal": [
+        ("Tên Bộ phận", "Unit", "unit_name"),
+        ("Điện thoại Bộ phận", "Unit telephone", "unit_phone"),
+        ("Email Bộ phận", "Unit email", "unit_email"),
+        ("Tên người đứng đầu Bộ phận/ Tên nhân sự", "Head of unit / officer", "name"),
+        ("Chức vụ", "Title", "title"),
+        ("Điện thoại di động", "Mobile", "phone"),
+        ("Email cá nhân", "Email", "email"),
+        ("Quyết định chỉ định", "Appointment decision", "appointment_document"),
+    ],
+}
+
+
 def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
     intake = loaded.intake
     t = intake.transferor
@@ -436,32 +462,10 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         _row(rules, "A.I.6", t.email),
         _row(rules, "A.I.7", t.website),
     ]
-    if pdp.kind == "external_org":
-        items += [
-            Item("heading", heading=_field(rules, "A.I.8.1")),
-            Item("row", row=Row(Text2("Tên tổ chức", "Organisation"), pdp.name)),
-            Item("row", row=Row(Text2("Mã số thuế", "Tax code"), pdp.tax_code)),
-            Item(
-                "row",
-                row=Row(
-                    Text2("Người đại diện theo pháp luật", "Legal representative"),
-                    pdp.legal_representative,
-                ),
-            ),
-            Item("row", row=Row(Text2("Địa chỉ", "Address"), pdp.address)),
-            Item("row", row=Row(Text2("Điện thoại", "Telephone"), pdp.phone)),
-            Item("row", row=Row(Text2("Email", "Email"), pdp.email)),
-            Item("row", row=Row(Text2("Website", "Website"), pdp.website)),
-            Item(
-                "row",
-                row=Row(
-                    Text2("Hợp đồng sử dụng dịch vụ", "Service contract"), pdp.service_contract
-                ),
-            ),
-        ]
-    elif pdp.kind == "external_individual":
-        items += [
-            Item("heading", heading=_field(rules, "A.I.8.2")),
+    pdp_field = {"external_org": "A.I.8.1", "external_individual": "A.I.8.2", "internal": "A.I.8.3"}
+    items.append(Item("heading", heading=_field(rules, pdp_field[pdp.kind])))
+    if pdp.kind == "external_individual":
+        items.append(
             Item(
                 "table",
                 table=Table(
@@ -474,37 +478,12 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                     ],
                     [["1", pdp.name, pdp.unit_name or "—", pdp.phone, pdp.email]],
                 ),
-            ),
-            Item(
-                "row",
-                row=Row(
-                    Text2("Hợp đồng sử dụng dịch vụ", "Service contract"), pdp.service_contract
-                ),
-            ),
-        ]
-    else:
-        items += [
-            Item("heading", heading=_field(rules, "A.I.8.3")),
-            Item("row", row=Row(Text2("Tên Bộ phận", "Unit"), pdp.unit_name)),
-            Item("row", row=Row(Text2("Điện thoại Bộ phận", "Unit telephone"), pdp.unit_phone)),
-            Item("row", row=Row(Text2("Email Bộ phận", "Unit email"), pdp.unit_email)),
-            Item(
-                "row",
-                row=Row(
-                    Text2("Tên người đứng đầu Bộ phận/ Tên nhân sự", "Head of unit / officer"),
-                    pdp.name,
-                ),
-            ),
-            Item("row", row=Row(Text2("Chức vụ", "Title"), pdp.title)),
-            Item("row", row=Row(Text2("Điện thoại di động", "Mobile"), pdp.phone)),
-            Item("row", row=Row(Text2("Email cá nhân", "Email"), pdp.email)),
-            Item(
-                "row",
-                row=Row(
-                    Text2("Quyết định chỉ định", "Appointment decision"), pdp.appointment_document
-                ),
-            ),
-        ]
+            )
+        )
+    items += [
+        Item("row", row=Row(Text2(vi, en), getattr(pdp, attr)))
+        for vi, en, attr in PDP_ROWS[pdp.kind]
+    ]
     out.append(Section("A.I", "I.", sec["A.I"], items, level=2))
 
     # A.II
