@@ -122,16 +122,31 @@ def assess(
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Also write DIR/assessment.json.")
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Store the transfer and this assessment in the register.")
+    ] = False,
 ) -> None:
     """Assess a transfer: limbs, exemptions, deadlines, Form 09 sections, risk, findings, gaps."""
     from dtia.engine import assess as run_assessment
     from dtia.intake import load_intake
 
     when = parse_date(as_of)
-    result: Assessment = run_assessment(load_intake(intake), when)
+    loaded = load_intake(intake)
+    result: Assessment = run_assessment(loaded, when)
     text = result.to_json()
     if out is not None:
         write_atomic(out / "assessment.json", text)
+    saved_line = None
+    if save:
+        from dtia.register import Register
+
+        saved = Register().save(loaded, result, actor=_actor())
+        saved_line = (
+            f"Saved {saved.transfer_id} as assessment version {saved.version}"
+            if saved.created
+            else f"Already saved: {saved.transfer_id} assessment version {saved.version} (nothing added)"
+        )
+        err.print(saved_line)
     if as_json:
         sys.stdout.write(text)
     else:
@@ -210,6 +225,209 @@ def dossier(
 
 class VerificationFailed(DtiaError):
     """A dossier does not match what its embedded contents produce."""
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except OSError:
+        return "unknown"
+
+
+transfers_app = typer.Typer(help="The register of saved transfers.", no_args_is_help=True)
+filing_app = typer.Typer(help="Filing lifecycle: status, approvals, events.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+db_app = typer.Typer(help="The register's database.", no_args_is_help=True)
+app.add_typer(transfers_app, name="transfers")
+app.add_typer(filing_app, name="filing")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@transfers_app.command("list")
+def transfers_list(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """Every saved transfer: residual risk, filing state and next open deadline."""
+    from rich.table import Table
+
+    from dtia.register import Register
+
+    rows = Register().transfers(as_of=parse_date(as_of))
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"Register ({len(rows)} transfers)", title_justify="left")
+    for col in ("Transfer", "Version", "Residual risk", "Dossier", "Filing", "Next deadline"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        nxt = r["next_deadline"]
+        table.add_row(
+            r["transfer_id"],
+            str(r["version"]),
+            r["risk"],
+            "required" if r["dossier_required"] else "not required",
+            r["filing_state"],
+            f"{nxt['kind']} {nxt['due']} ({nxt['status']})" if nxt else "—",
+        )
+    Console(highlight=False, markup=False).print(table)
+
+
+@filing_app.command("status")
+def filing_status(
+    transfer_id: Annotated[str, typer.Argument(metavar="TRANSFER_ID")],
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """State, history, approvals and statutory clocks of one transfer's filing."""
+    from rich.table import Table
+
+    from dtia.register import Register
+
+    st = Register().status(transfer_id, as_of=parse_date(as_of))
+    if as_json:
+        sys.stdout.write(json.dumps(st, ensure_ascii=False, indent=2) + "\n")
+        return
+    console = Console(highlight=False, markup=False)
+    cur = st["current_assessment"]
+    console.print(
+        f"{transfer_id}: {st['state']} — assessment version {cur['version']} as of {cur['as_of']}"
+    )
+    for a in st["approvals"]:
+        console.print(
+            f"  approved by {a['by']} on {a['on']}"
+            + (" (void: a newer assessment exists)" if a["void"] else "")
+        )
+    for e in st["events"]:
+        console.print(
+            f"  {e['on']} {e['event']}" + (f" ({e['reference']})" if e["reference"] else "")
+        )
+    table = Table(title="Statutory clocks", title_justify="left")
+    for col in ("Kind", "Due", "Legal end", "Status", "Owed by", "Articles"):
+        table.add_column(col, overflow="fold")
+    for d in st["deadlines"]:
+        table.add_row(
+            d["kind"],
+            d["due"],
+            d["legal_end"],
+            d["status"],
+            d["owed_by"],
+            "; ".join(d["citations"]),
+        )
+    console.print(table)
+
+
+@filing_app.command("approve")
+def filing_approve(
+    transfer_id: Annotated[str, typer.Argument(metavar="TRANSFER_ID")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (legal).")],
+    on: Annotated[
+        str | None, typer.Option("--on", metavar="YYYY-MM-DD", help="[default: today in Vietnam]")
+    ] = None,
+) -> None:
+    """Legal approves the current assessment (bound to its hash)."""
+    from dtia.register import Register
+
+    result = Register().approve(transfer_id, by=by, on=parse_date(on))
+    Console(highlight=False, markup=False).print(
+        f"{transfer_id}: assessment version {result['approved_version']} approved by {by} "
+        f"(sha256 {result['assessment_sha256'][:12]}…); filing {result['state']}"
+    )
+
+
+@filing_app.command("record")
+def filing_record(
+    transfer_id: Annotated[str, typer.Argument(metavar="TRANSFER_ID")],
+    event: Annotated[
+        str,
+        typer.Argument(
+            metavar="EVENT",
+            help="filed | accepted | completion-requested | "
+            "completed | update-filed | stop-order | withdrawn",
+        ),
+    ],
+    on: Annotated[str, typer.Option("--on", metavar="YYYY-MM-DD", help="When it happened.")],
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Receipt or letter reference.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who records it [default: the OS user].")
+    ] = None,
+) -> None:
+    """Record what happened with the authority (or the transferor's own filing acts)."""
+    from dtia.filing import EVENTS
+    from dtia.register import Register
+
+    if event not in EVENTS:
+        raise UsageProblem(f"unknown event {event!r}; one of: {', '.join(EVENTS)}")
+    result = Register().record(
+        transfer_id,
+        event,  # checked against EVENTS above
+        on=parse_date(on),
+        reference=reference,
+        note=note,
+        actor=by or _actor(),
+    )
+    Console(highlight=False, markup=False).print(
+        f"{transfer_id}: {event} on {result['on']}; filing {result['state']} ({'; '.join(result['citations'])})"
+    )
+
+
+@app.command()
+def deadlines(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """Every open statutory deadline across the register."""
+    from rich.table import Table
+
+    from dtia.register import Register
+
+    rows = Register().deadlines(as_of=parse_date(as_of))
+    if as_json:
+        out = [
+            {k: r[k] for k in ("transfer_id", "kind", "due", "status", "citations")} for r in rows
+        ]
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"Open deadlines ({len(rows)})", title_justify="left")
+    for col in ("Transfer", "Kind", "Due", "Legal end", "Status", "Owed by", "Articles"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["transfer_id"],
+            r["kind"],
+            r["due"],
+            r["legal_end"],
+            r["status"],
+            r["owed_by"],
+            "; ".join(r["citations"]),
+        )
+    Console(highlight=False, markup=False).print(table)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain: exit 0 when intact, 1 naming the first bad entry."""
+    from dtia.register import Register
+
+    check = Register().verify_audit()
+    if not check.ok:
+        raise VerificationFailed(f"audit log broken at entry {check.first_bad}: {check.reason}")
+    Console(highlight=False, markup=False).print(f"audit log intact: {check.entries} entries")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (also done on first use)."""
+    from dtia.config import Settings
+    from dtia.store.db import make_engine, upgrade
+
+    settings = Settings()
+    revision = upgrade(make_engine(settings))
+    Console(highlight=False, markup=False).print(
+        f"database at revision {revision}: {settings.url().split('@')[-1]}"
+    )
 
 
 def _print_json(data: dict[str, Any]) -> None:

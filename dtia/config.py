@@ -1,0 +1,30 @@
+"""Settings, from DTIA_ environment variables (one class; read at the edges only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "dtia"
+
+
+class Settings(BaseSettings):
+    """DTIA_DATA_DIR: where the SQLite database and dossier files live.
+    DTIA_DATABASE_URL: a SQLAlchemy URL (postgresql+psycopg://...) to use instead of SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="DTIA_", extra="ignore")
+
+    data_dir: Path = _default_data_dir()
+    database_url: str | None = None
+
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'dtia.db'}"
+
+    @property
+    def dossier_dir(self) -> Path:
+        return self.data_dir / "dossiers"

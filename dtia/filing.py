@@ -1,0 +1,281 @@
+"""The filing lifecycle: states, guarded transitions with their legal basis, and clocks.
+
+Pure: the store hands in what happened (approvals, events, intake changes) and gets back
+whether a step is allowed, the new state, and the statutory deadlines at ``as_of``.
+
+    draft ──approve──► approved ──filed──► filed ──accepted──► accepted ──update-filed──► accepted
+                                             │                    ▲
+                                             └─completion-requested─► completion_requested
+                                                                 └─completed─► completed ─accepted─┘
+    any filed state ──stop-order──► stopped;  any state but withdrawn ──withdrawn──► withdrawn
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from dtia.assessment import Assessment, Deadline
+from dtia.clocks import deadline, next_cycle_end
+from dtia.errors import DtiaError
+from dtia.intake import TransferIntake
+from dtia.law import Rules
+
+State = Literal[
+    "draft",
+    "approved",
+    "filed",
+    "accepted",
+    "completion_requested",
+    "completed",
+    "stopped",
+    "withdrawn",
+]
+Event = Literal[
+    "filed",
+    "accepted",
+    "completion-requested",
+    "completed",
+    "update-filed",
+    "stop-order",
+    "withdrawn",
+]
+EVENTS: tuple[Event, ...] = (
+    "filed",
+    "accepted",
+    "completion-requested",
+    "completed",
+    "update-filed",
+    "stop-order",
+    "withdrawn",
+)
+
+
+class FilingError(DtiaError):
+    """A filing step the lifecycle or its guards refuse."""
+
+
+@dataclass(frozen=True)
+class Edge:
+    sources: frozenset[State]
+    target: State
+    citations: tuple[str, ...]
+    needs_approval: bool = False  # an approval of the current assessment must stand
+
+
+FILED_STATES: frozenset[State] = frozenset(
+    {"filed", "accepted", "completion_requested", "completed"}
+)
+TRANSITIONS: dict[Event, Edge] = {
+    "filed": Edge(
+        frozenset({"approved"}),
+        "filed",
+        ("Law 91/2025 Art 20(2)", "Decree 356/2025 Art 18(4)"),
+        needs_approval=True,
+    ),
+    "accepted": Edge(frozenset({"filed", "completed"}), "accepted", ("Decree 356/2025 Art 18(5)",)),
+    "completion-requested": Edge(
+        frozenset({"filed", "completed"}), "completion_requested", ("Decree 356/2025 Art 18(6)",)
+    ),
+    "completed": Edge(
+        frozenset({"completion_requested"}),
+        "completed",
+        ("Decree 356/2025 Art 18(6)",),
+        needs_approval=True,
+    ),
+    "update-filed": Edge(
+        frozenset({"accepted"}),
+        "accepted",
+        ("Law 91/2025 Art 22(1)", "Decree 356/2025 Art 20(3)", "Decree 356/2025 Art 18(7)"),
+        needs_approval=True,
+    ),
+    "stop-order": Edge(
+        FILED_STATES, "stopped", ("Law 91/2025 Art 20(5)", "Decree 356/2025 Art 17(2)")
+    ),
+    "withdrawn": Edge(
+        frozenset(
+            {
+                "draft",
+                "approved",
+                "filed",
+                "accepted",
+                "completion_requested",
+                "completed",
+                "stopped",
+            }
+        ),
+        "withdrawn",
+        ("Law 91/2025 Art 22(2)(a)", "Decree 356/2025 Art 20(2)(a)"),
+    ),
+}
+APPROVAL_CITATIONS = ("Law 91/2025 Art 20(2)", "Decree 356/2025 Art 18(1)")
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    assessment_id: str
+    by: str
+    on: date
+
+
+@dataclass(frozen=True)
+class EventFact:
+    event: Event
+    on: date
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class FilingFacts:
+    """What the register knows about one transfer's filing."""
+
+    state: State
+    current_assessment_id: str
+    current_version: int
+    current_has_blockers: bool
+    approvals: tuple[ApprovalFact, ...]
+    events: tuple[EventFact, ...]
+
+    def standing_approval(self) -> ApprovalFact | None:
+        """The approval of the current assessment; approvals of older versions are void."""
+        return next(
+            (a for a in reversed(self.approvals) if a.assessment_id == self.current_assessment_id),
+            None,
+        )
+
+
+def check_approval(f: FilingFacts) -> State:
+    """Whether legal may approve the current assessment now; returns the state after it."""
+    if f.state in ("stopped", "withdrawn"):
+        raise FilingError(f"the filing is {f.state}: nothing can be approved")
+    if f.current_has_blockers:
+        raise FilingError(
+            f"assessment version {f.current_version} has blocker findings: resolve them "
+            "and save a new assessment before approving"
+        )
+    if f.standing_approval() is not None:
+        raise FilingError(f"assessment version {f.current_version} is already approved")
+    return "approved" if f.state == "draft" else f.state
+
+
+def check_event(f: FilingFacts, event: Event, on: date) -> tuple[State, tuple[str, ...]]:
+    """Whether ``event`` may be recorded on ``on``; returns the new state and its legal basis."""
+    edge = TRANSITIONS[event]
+    if f.state not in edge.sources:
+        allowed = sorted(e for e, ed in TRANSITIONS.items() if f.state in ed.sources)
+        raise FilingError(
+            f"cannot record '{event}' while the filing is {f.state}; allowed now: "
+            + (", ".join(allowed) if allowed else "nothing")
+        )
+    if f.events and on < f.events[-1].on:
+        raise FilingError(
+            f"events are recorded in date order: the last one ({f.events[-1].event}) is "
+            f"dated {f.events[-1].on.isoformat()}, after {on.isoformat()}"
+        )
+    if edge.needs_approval and f.standing_approval() is None:
+        older = [a for a in f.approvals if a.assessment_id != f.current_assessment_id]
+        why = (
+            f"the approval by {older[-1].by} is void: assessment version {f.current_version} was saved "
+            "after it"
+            if older
+            else "no approval of the current assessment exists"
+        )
+        raise FilingError(f"cannot record '{event}': {why}; approve the current assessment first")
+    return edge.target, edge.citations
+
+
+# --- changes between intake versions that the law makes an update (Decree 356 Art 20) ---------
+
+PERIODIC = {"purpose": "Decree 356/2025 Art 20(1)(a)", "party": "Decree 356/2025 Art 20(1)(b)"}
+URGENT = {
+    "reorganisation": "Decree 356/2025 Art 20(2)(a)",
+    "pdp_provider": "Decree 356/2025 Art 20(2)(b)",
+    "business_line": "Decree 356/2025 Art 20(2)(c)",
+}
+
+
+def classify_change(old: TransferIntake, new: TransferIntake) -> set[str]:
+    """Which update triggers of Decree 356 Art 20 separate two versions of an intake."""
+    kinds: set[str] = set()
+
+    def purposes(i: TransferIntake) -> set[str]:
+        return set(i.transfer.purposes) | {f.purpose for f in i.flows}
+
+    def parties(i: TransferIntake) -> set[tuple[str, str, str]]:
+        return {(r.name, r.country, r.role) for r in i.recipients} | {
+            (p.name, p.country, p.role) for p in i.other_parties
+        }
+
+    if purposes(new) - purposes(old):
+        kinds.add("purpose")
+    if parties(new) != parties(old):
+        kinds.add("party")
+    if (
+        old.transferor.pdp.kind != "internal" or new.transferor.pdp.kind != "internal"
+    ) and old.transferor.pdp != new.transferor.pdp:
+        kinds.add("pdp_provider")
+    if {(b.code, b.label) for b in old.transferor.business_lines} != {
+        (b.code, b.label) for b in new.transferor.business_lines
+    }:
+        kinds.add("business_line")
+    if (old.transferor.name_vi, old.transferor.tax_code) != (
+        new.transferor.name_vi,
+        new.transferor.tax_code,
+    ):
+        kinds.add("reorganisation")
+    return kinds
+
+
+@dataclass(frozen=True)
+class ChangeFact:
+    on: date  # the as_of of the assessment that first recorded the change
+    kinds: frozenset[str]
+
+
+def register_deadlines(
+    a: Assessment, f: FilingFacts, changes: Sequence[ChangeFact], as_of: date, rules: Rules
+) -> list[Deadline]:
+    """The statutory clocks of one transfer given what the register knows, at ``as_of``."""
+    out: list[Deadline] = []
+    events = list(f.events)
+    first_filed = next((e.on for e in events if e.event == "filed"), None)
+    for d in a.deadlines:
+        if d.kind == "initial_filing" and first_filed is not None:
+            out.append(d.model_copy(update={"status": "met"}))
+        elif d.kind == "initial_filing" and f.state == "withdrawn":
+            continue
+        else:
+            out.append(deadline(d.kind, d.start, as_of, rules, uncertain=d.uncertain, due=d.due))
+    if f.state in ("filed", "completed"):
+        last = next(e for e in reversed(events) if e.event in ("filed", "completed"))
+        out.append(deadline("authority_verdict", last.on, as_of, rules))
+    if f.state == "completion_requested":
+        last = next(e for e in reversed(events) if e.event == "completion-requested")
+        out.append(deadline("completion", last.on, as_of, rules))
+    if first_filed is not None and f.state not in ("withdrawn", "stopped"):
+        updates = [e.on for e in events if e.event == "update-filed"]
+        for change in changes:
+            if change.on < first_filed or any(u >= change.on for u in updates):
+                continue
+            extra = tuple(URGENT[k] for k in sorted(change.kinds) if k in URGENT)
+            if extra:
+                out.append(
+                    deadline("urgent_update", change.on, as_of, rules, extra_citations=extra)
+                )
+            periodic = tuple(PERIODIC[k] for k in sorted(change.kinds) if k in PERIODIC)
+            if periodic:
+                months = rules.period("periodic_update").months or 6
+                due = next_cycle_end(first_filed, change.on, months)
+                out.append(
+                    deadline(
+                        "periodic_update",
+                        first_filed,
+                        as_of,
+                        rules,
+                        extra_citations=periodic,
+                        due=due,
+                    )
+                )
+    return out

@@ -1,0 +1,249 @@
+"""The register service: saved transfers, their filing lifecycle, clocks and audit log.
+
+Each public method is one unit of work (retried on write conflicts); the lifecycle rules
+and clocks come from the pure ``dtia.filing``, the chain check from ``dtia.audit``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from dtia.assessment import Assessment, Deadline
+from dtia.audit import ChainCheck, check_chain
+from dtia.config import Settings
+from dtia.filing import (
+    ChangeFact,
+    Event,
+    check_approval,
+    check_event,
+    classify_change,
+    register_deadlines,
+)
+from dtia.intake import LoadedIntake
+from dtia.law import load_rules
+from dtia.store import repo
+from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
+from dtia.store.models import AssessmentRow
+
+
+@dataclass(frozen=True)
+class Saved:
+    transfer_id: str
+    assessment_id: str
+    version: int
+    created: bool
+
+
+class Register:
+    def __init__(self, settings: Settings | None = None, *, engine: Engine | None = None) -> None:
+        self.settings = settings or Settings()
+        self.engine = engine or make_engine(self.settings)
+        ensure_schema(self.engine)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def save(self, loaded: LoadedIntake, assessment: Assessment, *, actor: str) -> Saved:
+        def work(session: Session) -> Saved:
+            row, created = repo.save_assessment(
+                session, loaded=loaded, assessment=assessment, actor=actor
+            )
+            return Saved(row.transfer_id, row.id, row.version, created)
+
+        return unit_of_work(self.engine, work)
+
+    def approve(self, transfer_id: str, *, by: str, on: date) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any]:
+            facts, filing, current = self._facts(session, transfer_id)
+            state = check_approval(facts)
+            approval = repo.add_approval(
+                session, transfer_id=transfer_id, assessment=current, by=by, on=on
+            )
+            if state != filing.state:
+                repo.set_state(session, row=filing, state=state)
+            repo.append_audit(
+                session,
+                actor=by,
+                action="approval.recorded",
+                subject=transfer_id,
+                payload={
+                    "assessment": current.id,
+                    "version": current.version,
+                    "sha256": current.assessment_sha256,
+                    "on": on.isoformat(),
+                },
+            )
+            return {
+                "transfer_id": transfer_id,
+                "state": state,
+                "approved_version": current.version,
+                "assessment_sha256": approval.assessment_sha256,
+            }
+
+        return unit_of_work(self.engine, work)
+
+    def record(
+        self,
+        transfer_id: str,
+        event: Event,
+        *,
+        on: date,
+        reference: str | None,
+        note: str | None,
+        actor: str,
+    ) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any]:
+            facts, filing, current = self._facts(session, transfer_id)
+            state, citations = check_event(facts, event, on)
+            repo.add_event(
+                session,
+                transfer_id=transfer_id,
+                event=event,
+                on=on,
+                reference=reference,
+                note=note,
+                assessment_id=current.id,
+                state_after=state,
+            )
+            repo.set_state(session, row=filing, state=state)
+            repo.append_audit(
+                session,
+                actor=actor,
+                action="filing.event",
+                subject=transfer_id,
+                payload={
+                    "event": event,
+                    "on": on.isoformat(),
+                    "reference": reference,
+                    "note": note,
+                    "assessment": current.id,
+                    "state": state,
+                },
+            )
+            return {
+                "transfer_id": transfer_id,
+                "event": event,
+                "on": on.isoformat(),
+                "state": state,
+                "citations": list(citations),
+            }
+
+        return unit_of_work(self.engine, work)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _facts(self, session: Session, transfer_id: str) -> Any:
+        found = repo.filing_facts(session, transfer_id=transfer_id)
+        if found is None:
+            raise StoreError(
+                f"no transfer {transfer_id!r} in the register (save one with dtia assess --save)"
+            )
+        return found
+
+    def _clocks(
+        self, session: Session, transfer_id: str, as_of: date
+    ) -> tuple[list[Deadline], Any]:
+        facts, filing, current = self._facts(session, transfer_id)
+        versions = repo.assessments(session, transfer_id=transfer_id)
+        changes = []
+        for before, after in itertools.pairwise(versions):
+            kinds = classify_change(
+                repo.intake_of(session, row=before), repo.intake_of(session, row=after)
+            )
+            if kinds:
+                changes.append(ChangeFact(after.as_of, frozenset(kinds)))
+        a = Assessment.from_json(current.assessment_json)
+        return register_deadlines(a, facts, changes, as_of, load_rules(max(as_of, a.as_of))), (
+            facts,
+            filing,
+            current,
+        )
+
+    def transfers(self, *, as_of: date) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            out = []
+            for t in repo.transfers(session):
+                clocks, (facts, _filing, current) = self._clocks(session, t.id, as_of)
+                open_ = sorted((d for d in clocks if d.status != "met"), key=lambda d: d.due)
+                nxt = open_[0] if open_ else None
+                out.append(
+                    {
+                        "transfer_id": t.id,
+                        "title": t.title,
+                        "transferor": t.transferor,
+                        "version": current.version,
+                        "risk": current.residual_level,
+                        "dossier_required": current.dossier_required,
+                        "filing_state": facts.state,
+                        "next_deadline": None
+                        if nxt is None
+                        else {"kind": nxt.kind, "due": nxt.due.isoformat(), "status": nxt.status},
+                    }
+                )
+            return out
+
+    def status(self, transfer_id: str, *, as_of: date) -> dict[str, Any]:
+        with Session(self.engine) as session:
+            clocks, (facts, _filing, current) = self._clocks(session, transfer_id, as_of)
+            return {
+                "transfer_id": transfer_id,
+                "state": facts.state,
+                "current_assessment": {
+                    "id": current.id,
+                    "version": current.version,
+                    "as_of": current.as_of.isoformat(),
+                    "sha256": current.assessment_sha256,
+                },
+                "approvals": [
+                    {
+                        "by": a.by,
+                        "on": a.on.isoformat(),
+                        "assessment": a.assessment_id,
+                        "void": a.assessment_id != current.id,
+                    }
+                    for a in facts.approvals
+                ],
+                "events": [
+                    {"event": e.event, "on": e.on.isoformat(), "reference": e.reference}
+                    for e in facts.events
+                ],
+                "deadlines": [d.model_dump(mode="json") for d in clocks],
+            }
+
+    def deadlines(self, *, as_of: date) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            out = []
+            for t in repo.transfers(session):
+                if not t.active:
+                    continue
+                clocks, _ = self._clocks(session, t.id, as_of)
+                out += [
+                    {
+                        "transfer_id": t.id,
+                        "kind": d.kind,
+                        "due": d.due.isoformat(),
+                        "legal_end": d.legal_end.isoformat(),
+                        "status": d.status,
+                        "owed_by": d.owed_by,
+                        "citations": d.citations,
+                    }
+                    for d in clocks
+                    if d.status != "met"
+                ]
+            return sorted(out, key=lambda d: (d["due"], d["transfer_id"], d["kind"]))
+
+    def verify_audit(self) -> ChainCheck:
+        with Session(self.engine) as session:
+            return check_chain(repo.audit_entries(session))
+
+    def current(self, transfer_id: str) -> AssessmentRow:
+        with Session(self.engine) as session:
+            row = repo.current_assessment(session, transfer_id=transfer_id)
+            if row is None:
+                raise StoreError(f"no transfer {transfer_id!r} in the register")
+            return row

@@ -1,0 +1,121 @@
+"""Engines, migrations and units of work with retries on write conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from typing import TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from dtia.config import Settings
+from dtia.errors import DtiaError
+
+T = TypeVar("T")
+
+
+class StoreError(DtiaError):
+    """The register cannot be reached, migrated or written."""
+
+
+class ConflictError(StoreError):
+    """Another writer changed the same record first (retried by ``unit_of_work``)."""
+
+
+def make_engine(settings: Settings | None = None, url: str | None = None) -> Engine:
+    settings = settings or Settings()
+    url = url or settings.url()
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(resources.files("dtia.store").joinpath("migrations"))
+    )
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Bring the schema to the newest migration; returns the revision now in place."""
+    cfg = _alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise StoreError(f"cannot migrate the database: {exc.orig}") from None
+    return current_revision(engine)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate on first use, so a new data folder works without `dtia db upgrade`."""
+    try:
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the database: {exc.orig}") from None
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """Two writers inserting the same key: a conflict worth retrying, unlike a broken reference."""
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "unique constraint" in str(exc.orig).lower()
+
+
+def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8) -> T:
+    """Run ``work`` in one transaction; on a write conflict, roll back and run it again."""
+    last: Exception | None = None
+    for _ in range(attempts):
+        with Session(engine) as session:
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except ConflictError as exc:
+                session.rollback()
+                last = exc
+            except IntegrityError as exc:
+                session.rollback()
+                if not _is_unique_violation(exc):
+                    raise StoreError(f"the register refused the write: {exc.orig}") from None
+                last = exc
+            except OperationalError as exc:
+                session.rollback()
+                message = str(exc.orig).lower()
+                if (
+                    "locked" not in message
+                    and "serializ" not in message
+                    and "deadlock" not in message
+                ):
+                    raise StoreError(f"database error: {exc.orig}") from None
+                last = exc
+    raise StoreError(f"gave up after {attempts} conflicting attempts: {last}")

@@ -1,0 +1,129 @@
+"""SQLModel tables of the register. Rows are built with ``model_validate``; assessments,
+intake versions and audit entries are never updated once written."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class TransferRow(SQLModel, table=True):
+    __tablename__ = "transfers"
+
+    id: str = Field(primary_key=True, max_length=64)
+    title: str
+    transferor: str
+    active: bool = True
+    created_at: datetime
+
+
+class IntakeVersionRow(SQLModel, table=True):
+    __tablename__ = "intake_versions"
+    __table_args__ = (UniqueConstraint("transfer_id", "input_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: str = Field(foreign_key="transfers.id", index=True)
+    input_sha256: str = Field(max_length=64)
+    intake_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+
+
+class AssessmentRow(SQLModel, table=True):
+    """One immutable assessment version. ``id`` is the hash of input, rules and as_of, so
+    saving the same assessment twice adds nothing."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("transfer_id", "version"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    transfer_id: str = Field(foreign_key="transfers.id", index=True)
+    version: int
+    intake_version_id: int = Field(foreign_key="intake_versions.id")
+    as_of: date
+    rules_version: str
+    input_sha256: str = Field(max_length=64)
+    assessment_sha256: str = Field(max_length=64)
+    assessment_json: str = Field(sa_column=Column(Text, nullable=False))
+    dossier_required: bool
+    residual_level: str
+    has_blockers: bool
+    created_at: datetime
+
+
+class DossierRow(SQLModel, table=True):
+    """A rendered dossier or exemption memo, stored content-addressed under DTIA_DATA_DIR."""
+
+    __tablename__ = "dossiers"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    assessment_id: str = Field(foreign_key="assessments.id", index=True)
+    kind: str
+    size: int
+    created_at: datetime
+
+
+class AttestationRow(SQLModel, table=True):
+    """A recipient's safeguards answer, reusable by every transfer to that recipient."""
+
+    __tablename__ = "attestations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_key: str = Field(index=True, max_length=200)
+    safeguards_json: str = Field(sa_column=Column(Text, nullable=False))
+    attested_on: date
+    expires_on: date | None = None
+    created_at: datetime
+
+
+class FilingRow(SQLModel, table=True):
+    """One filing per transfer; ``row_version`` is the optimistic lock."""
+
+    __tablename__ = "filings"
+
+    transfer_id: str = Field(primary_key=True, foreign_key="transfers.id", max_length=64)
+    state: str = "draft"
+    row_version: int = 1
+    updated_at: datetime
+
+
+class FilingEventRow(SQLModel, table=True):
+    __tablename__ = "filing_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: str = Field(foreign_key="filings.transfer_id", index=True)
+    event: str
+    on: date
+    reference: str | None = None
+    note: str | None = None
+    assessment_id: str = Field(foreign_key="assessments.id")
+    state_after: str
+    created_at: datetime
+
+
+class ApprovalRow(SQLModel, table=True):
+    __tablename__ = "approvals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: str = Field(foreign_key="transfers.id", index=True)
+    assessment_id: str = Field(foreign_key="assessments.id")
+    assessment_sha256: str = Field(max_length=64)
+    by: str
+    on: date
+    created_at: datetime
+
+
+class AuditRow(SQLModel, table=True):
+    """The hash-chained log. ``prev_hash`` is unique: no two entries can extend the same one."""
+
+    __tablename__ = "audit_log"
+
+    seq: int = Field(primary_key=True)
+    at: str
+    actor: str
+    action: str
+    subject: str
+    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)

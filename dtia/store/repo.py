@@ -1,0 +1,337 @@
+"""Repository functions: keyword-only, one session in, the caller owns the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from dtia.assessment import Assessment
+from dtia.audit import GENESIS, Entry, canonical, entry_hash
+from dtia.filing import ApprovalFact, EventFact, FilingFacts, State
+from dtia.intake import LoadedIntake, TransferIntake
+from dtia.store.db import ConflictError
+from dtia.store.models import (
+    ApprovalRow,
+    AssessmentRow,
+    AuditRow,
+    DossierRow,
+    FilingEventRow,
+    FilingRow,
+    IntakeVersionRow,
+    TransferRow,
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def assessment_key(a: Assessment) -> str:
+    """The identity of an assessment: its input, its rules and its date."""
+    return hashlib.sha256(
+        f"{a.input_sha256}\n{a.rules_version}\n{a.rules_sha256}\n{a.as_of.isoformat()}".encode()
+    ).hexdigest()
+
+
+def append_audit(
+    session: Session, *, actor: str, action: str, subject: str, payload: dict[str, Any]
+) -> AuditRow:
+    """Extend the chain. A concurrent writer extending the same entry fails on the unique
+    ``prev_hash`` (or ``seq``) and the unit of work retries."""
+    last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
+    at = now().isoformat(timespec="microseconds")
+    digest = entry_hash(
+        prev_hash=prev, seq=seq, at=at, actor=actor, action=action, subject=subject, payload=payload
+    )
+    row = AuditRow.model_validate(
+        {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "payload_json": canonical(payload),
+            "prev_hash": prev,
+            "hash": digest,
+        }
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def audit_entries(session: Session) -> list[Entry]:
+    rows = session.exec(select(AuditRow).order_by(col(AuditRow.seq))).all()
+    return [
+        Entry(
+            r.seq,
+            r.at,
+            r.actor,
+            r.action,
+            r.subject,
+            json.loads(r.payload_json),
+            r.prev_hash,
+            r.hash,
+        )
+        for r in rows
+    ]
+
+
+def save_assessment(
+    session: Session, *, loaded: LoadedIntake, assessment: Assessment, actor: str
+) -> tuple[AssessmentRow, bool]:
+    """Store the transfer, its intake version and the assessment; ``False`` when the same
+    assessment was already stored (nothing is written then)."""
+    key = assessment_key(assessment)
+    existing = session.get(AssessmentRow, key)
+    if existing is not None:
+        return existing, False
+    intake = loaded.intake
+    transfer = session.get(TransferRow, intake.transfer.id)
+    if transfer is None:
+        transfer = TransferRow.model_validate(
+            {
+                "id": intake.transfer.id,
+                "title": intake.transfer.title,
+                "transferor": intake.transferor.name_vi,
+                "created_at": now(),
+            }
+        )
+        session.add(transfer)
+        session.flush()  # no ORM relationships here: parents are flushed before children
+        session.add(
+            FilingRow.model_validate(
+                {"transfer_id": transfer.id, "state": "draft", "updated_at": now()}
+            )
+        )
+        session.flush()
+    else:
+        transfer.title = intake.transfer.title
+        transfer.active = True
+    version_row = session.exec(
+        select(IntakeVersionRow).where(
+            IntakeVersionRow.transfer_id == transfer.id,
+            IntakeVersionRow.input_sha256 == assessment.input_sha256,
+        )
+    ).first()
+    if version_row is None:
+        version_row = IntakeVersionRow.model_validate(
+            {
+                "transfer_id": transfer.id,
+                "input_sha256": assessment.input_sha256,
+                "intake_json": intake.model_dump_json(by_alias=True),
+                "created_at": now(),
+            }
+        )
+        session.add(version_row)
+        session.flush()
+    latest = session.exec(
+        select(func.max(AssessmentRow.version)).where(AssessmentRow.transfer_id == transfer.id)
+    ).one()
+    text = assessment.to_json()
+    row = AssessmentRow.model_validate(
+        {
+            "id": key,
+            "transfer_id": transfer.id,
+            "version": (latest or 0) + 1,
+            "intake_version_id": version_row.id,
+            "as_of": assessment.as_of,
+            "rules_version": assessment.rules_version,
+            "input_sha256": assessment.input_sha256,
+            "assessment_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "assessment_json": text,
+            "dossier_required": assessment.applicability.dossier_required,
+            "residual_level": assessment.risk.residual.level,
+            "has_blockers": any(f.severity == "blocker" for f in assessment.findings),
+            "created_at": now(),
+        }
+    )
+    session.add(row)
+    session.flush()
+    append_audit(
+        session,
+        actor=actor,
+        action="assessment.saved",
+        subject=transfer.id,
+        payload={
+            "assessment": key,
+            "version": row.version,
+            "sha256": row.assessment_sha256,
+            "as_of": assessment.as_of.isoformat(),
+            "rules_version": assessment.rules_version,
+        },
+    )
+    return row, True
+
+
+def save_dossier(
+    session: Session, *, assessment_id: str, kind: str, pdf: bytes, folder: Path
+) -> DossierRow:
+    """Store a rendered PDF once, named by its SHA-256."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    existing = session.get(DossierRow, digest)
+    if existing is not None:
+        return existing
+    target = folder / digest[:2] / f"{digest}.pdf"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(pdf)
+        tmp.replace(target)
+    row = DossierRow.model_validate(
+        {
+            "sha256": digest,
+            "assessment_id": assessment_id,
+            "kind": kind,
+            "size": len(pdf),
+            "created_at": now(),
+        }
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def transfers(session: Session) -> list[TransferRow]:
+    return list(session.exec(select(TransferRow).order_by(col(TransferRow.id))).all())
+
+
+def current_assessment(session: Session, *, transfer_id: str) -> AssessmentRow | None:
+    return session.exec(
+        select(AssessmentRow)
+        .where(AssessmentRow.transfer_id == transfer_id)
+        .order_by(col(AssessmentRow.version).desc())
+        .limit(1)
+    ).first()
+
+
+def assessments(session: Session, *, transfer_id: str) -> list[AssessmentRow]:
+    return list(
+        session.exec(
+            select(AssessmentRow)
+            .where(AssessmentRow.transfer_id == transfer_id)
+            .order_by(col(AssessmentRow.version))
+        ).all()
+    )
+
+
+def intake_of(session: Session, *, row: AssessmentRow) -> TransferIntake:
+    version = session.get(IntakeVersionRow, row.intake_version_id)
+    assert version is not None
+    return TransferIntake.model_validate_json(version.intake_json)
+
+
+def filing(session: Session, *, transfer_id: str) -> FilingRow | None:
+    return session.get(FilingRow, transfer_id)
+
+
+def events(session: Session, *, transfer_id: str) -> list[FilingEventRow]:
+    return list(
+        session.exec(
+            select(FilingEventRow)
+            .where(FilingEventRow.transfer_id == transfer_id)
+            .order_by(col(FilingEventRow.on), col(FilingEventRow.id))
+        ).all()
+    )
+
+
+def approvals(session: Session, *, transfer_id: str) -> list[ApprovalRow]:
+    return list(
+        session.exec(
+            select(ApprovalRow)
+            .where(ApprovalRow.transfer_id == transfer_id)
+            .order_by(col(ApprovalRow.id))
+        ).all()
+    )
+
+
+def filing_facts(
+    session: Session, *, transfer_id: str
+) -> tuple[FilingFacts, FilingRow, AssessmentRow] | None:
+    f = filing(session, transfer_id=transfer_id)
+    current = current_assessment(session, transfer_id=transfer_id)
+    if f is None or current is None:
+        return None
+    facts = FilingFacts(
+        state=f.state,  # type: ignore[arg-type]
+        current_assessment_id=current.id,
+        current_version=current.version,
+        current_has_blockers=current.has_blockers,
+        approvals=tuple(
+            ApprovalFact(a.assessment_id, a.by, a.on)
+            for a in approvals(session, transfer_id=transfer_id)
+        ),
+        events=tuple(
+            EventFact(e.event, e.on, e.reference)  # type: ignore[arg-type]
+            for e in events(session, transfer_id=transfer_id)
+        ),
+    )
+    return facts, f, current
+
+
+def set_state(session: Session, *, row: FilingRow, state: State) -> None:
+    """Move the filing to ``state`` if nobody else moved it since it was read (optimistic lock)."""
+    result = session.execute(
+        update(FilingRow)
+        .where(
+            col(FilingRow.transfer_id) == row.transfer_id,
+            col(FilingRow.row_version) == row.row_version,
+        )
+        .values(state=state, row_version=row.row_version + 1, updated_at=now())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(f"the filing of {row.transfer_id} was changed by someone else")
+
+
+def add_approval(
+    session: Session, *, transfer_id: str, assessment: AssessmentRow, by: str, on: date
+) -> ApprovalRow:
+    row = ApprovalRow.model_validate(
+        {
+            "transfer_id": transfer_id,
+            "assessment_id": assessment.id,
+            "assessment_sha256": assessment.assessment_sha256,
+            "by": by,
+            "on": on,
+            "created_at": now(),
+        }
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_event(
+    session: Session,
+    *,
+    transfer_id: str,
+    event: str,
+    on: date,
+    reference: str | None,
+    note: str | None,
+    assessment_id: str,
+    state_after: str,
+) -> FilingEventRow:
+    row = FilingEventRow.model_validate(
+        {
+            "transfer_id": transfer_id,
+            "event": event,
+            "on": on,
+            "reference": reference,
+            "note": note,
+            "assessment_id": assessment_id,
+            "state_after": state_after,
+            "created_at": now(),
+        }
+    )
+    session.add(row)
+    session.flush()
+    return row
