@@ -119,3 +119,81 @@ def test_dossier_and_verify(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "differs" in bad.stderr and "Traceback" not in bad.stderr
     junk = run("dossier", "verify", str(FPT))
     assert junk.returncode == 1 and "Traceback" not in junk.stderr
+
+
+def test_the_register_from_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "200", "DTIA_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DTIA_DATABASE_URL", None)
+
+    def dtia(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dtia.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
+
+    bizfly = str(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml")
+    first = dtia("assess", bizfly, "--as-of", "2026-06-20", "--save", "--json")
+    assert (
+        first.returncode == 0
+        and "Saved bizfly-support-desk-us as assessment version 1" in first.stderr
+    )
+    again = dtia("assess", bizfly, "--as-of", "2026-06-20", "--save", "--json")
+    assert again.returncode == 0 and "nothing added" in again.stderr
+    refused = dtia("filing", "record", "bizfly-support-desk-us", "filed", "--on", "2026-07-01")
+    assert (
+        refused.returncode == 1
+        and "cannot record 'filed' while the filing is draft" in refused.stderr
+    )
+    assert (
+        dtia(
+            "filing", "approve", "bizfly-support-desk-us", "--by", "Legal", "--on", "2026-06-25"
+        ).returncode
+        == 0
+    )
+    ok = dtia(
+        "filing",
+        "record",
+        "bizfly-support-desk-us",
+        "filed",
+        "--on",
+        "2026-07-01",
+        "--reference",
+        "A05-1",
+    )
+    assert ok.returncode == 0 and "Decree 356/2025 Art 18(4)" in ok.stdout
+    bad = dtia(
+        "filing", "record", "bizfly-support-desk-us", "approved-by-magic", "--on", "2026-07-02"
+    )
+    assert bad.returncode == 1 and "unknown event" in bad.stderr
+    status = json.loads(
+        dtia("filing", "status", "bizfly-support-desk-us", "--as-of", "2026-07-10", "--json").stdout
+    )
+    assert status["state"] == "filed" and status["events"][0]["reference"] == "A05-1"
+    rows = json.loads(dtia("deadlines", "--as-of", "2026-07-10", "--json").stdout)
+    assert rows == [
+        {
+            "transfer_id": "bizfly-support-desk-us",
+            "kind": "authority_verdict",
+            "due": "2026-07-16",
+            "status": "due_soon",
+            "citations": ["Decree 356/2025 Art 18(5)"],
+        }
+    ]
+    listed = json.loads(dtia("transfers", "list", "--as-of", "2026-07-10", "--json").stdout)
+    assert [(r["transfer_id"], r["filing_state"]) for r in listed] == [
+        ("bizfly-support-desk-us", "filed")
+    ]
+    assert dtia("audit", "verify").returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "dtia.db") as conn:
+        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+    broken = dtia("audit", "verify")
+    assert broken.returncode == 1 and "entry 2" in broken.stderr
+    assert dtia("filing", "status", "nope").returncode == 1
+    upgraded = dtia("db", "upgrade")
+    assert upgraded.returncode == 0 and "revision 0001" in upgraded.stdout

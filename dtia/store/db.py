@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -84,6 +84,17 @@ def ensure_schema(engine: Engine) -> None:
         raise StoreError(f"cannot open the database: {exc.orig}") from None
 
 
+# Register writes are few and small; running them one at a time keeps the audit chain and the
+# version numbers simple. PostgreSQL: a transaction-scoped advisory lock. SQLite serialises
+# writers itself (a busy writer makes the others wait, or retry on "database is locked").
+WRITE_LOCK_KEY = 0x64746961  # "dtia"
+
+
+def _serialize_writers(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+
 def _is_unique_violation(exc: IntegrityError) -> bool:
     """Two writers inserting the same key: a conflict worth retrying, unlike a broken reference."""
     if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
@@ -97,6 +108,7 @@ def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int 
     for _ in range(attempts):
         with Session(engine) as session:
             try:
+                _serialize_writers(session)
                 result = work(session)
                 session.commit()
                 return result

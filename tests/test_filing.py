@@ -1,0 +1,167 @@
+"""The filing lifecycle (pure): every transition and guard, and the register's clocks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dtia.filing import (
+    TRANSITIONS,
+    ApprovalFact,
+    ChangeFact,
+    EventFact,
+    FilingError,
+    FilingFacts,
+    check_approval,
+    check_event,
+    classify_change,
+    register_deadlines,
+)
+from dtia.intake import TransferIntake
+from dtia.law import load_rules
+from tests.support import assess_example, changed
+
+CUR = "a2"
+
+
+def facts(
+    state: str,
+    *,
+    approved: str | None = CUR,
+    blockers: bool = False,
+    events: tuple[EventFact, ...] = (),
+) -> FilingFacts:
+    approvals = (ApprovalFact(approved, "Legal", date(2026, 6, 1)),) if approved else ()
+    return FilingFacts(state, CUR, 2, blockers, approvals, events)  # type: ignore[arg-type]
+
+
+ALL_STATES = [
+    "draft",
+    "approved",
+    "filed",
+    "accepted",
+    "completion_requested",
+    "completed",
+    "stopped",
+    "withdrawn",
+]
+
+
+@pytest.mark.parametrize("event", list(TRANSITIONS))
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_every_transition_is_allowed_exactly_from_its_sources(state: str, event: str) -> None:
+    f = facts(state)
+    edge = TRANSITIONS[event]  # type: ignore[index]
+    if state in edge.sources:
+        new_state, citations = check_event(f, event, date(2026, 7, 1))  # type: ignore[arg-type]
+        assert new_state == edge.target and citations
+    else:
+        with pytest.raises(
+            FilingError, match=f"cannot record '{event}' while the filing is {state}"
+        ):
+            check_event(f, event, date(2026, 7, 1))  # type: ignore[arg-type]
+
+
+def test_approval_moves_draft_to_approved_and_is_refused_with_blockers() -> None:
+    assert check_approval(facts("draft", approved=None)) == "approved"
+    assert check_approval(facts("accepted", approved=None)) == "accepted"
+    with pytest.raises(FilingError, match="blocker findings"):
+        check_approval(facts("draft", approved=None, blockers=True))
+    with pytest.raises(FilingError, match="already approved"):
+        check_approval(facts("approved"))
+    with pytest.raises(FilingError, match="nothing can be approved"):
+        check_approval(facts("withdrawn", approved=None))
+
+
+def test_no_filing_without_a_standing_approval() -> None:
+    with pytest.raises(FilingError, match="no approval of the current assessment"):
+        check_event(facts("approved", approved=None), "filed", date(2026, 7, 1))
+    with pytest.raises(FilingError, match="is void: assessment version 2 was saved after it"):
+        check_event(facts("approved", approved="a1"), "filed", date(2026, 7, 1))
+    with pytest.raises(FilingError, match="void"):
+        check_event(facts("accepted", approved="a1"), "update-filed", date(2026, 9, 1))
+
+
+def test_events_are_recorded_in_date_order() -> None:
+    f = facts("filed", events=(EventFact("filed", date(2026, 7, 10)),))
+    with pytest.raises(FilingError, match="date order"):
+        check_event(f, "accepted", date(2026, 7, 9))
+    assert check_event(f, "accepted", date(2026, 7, 10))[0] == "accepted"
+
+
+def test_register_clocks_follow_the_authority() -> None:
+    a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
+    rules = load_rules(date(2026, 7, 10))
+    filed = (EventFact("filed", date(2026, 7, 1)),)
+    clocks = {
+        d.kind: d
+        for d in register_deadlines(a, facts("filed", events=filed), [], date(2026, 7, 10), rules)
+    }
+    assert clocks["initial_filing"].status == "met"
+    assert (clocks["authority_verdict"].due, clocks["authority_verdict"].owed_by) == (
+        date(2026, 7, 16),
+        "authority",
+    )
+    asked = (*filed, EventFact("completion-requested", date(2026, 7, 15)))
+    clocks = {
+        d.kind: d
+        for d in register_deadlines(
+            a, facts("completion_requested", events=asked), [], date(2026, 8, 15), rules
+        )
+    }
+    assert (
+        clocks["completion"].due == date(2026, 8, 14) and clocks["completion"].status == "overdue"
+    )
+    assert "authority_verdict" not in clocks
+
+
+def test_update_clocks_after_a_change() -> None:
+    a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
+    rules = load_rules(date(2026, 10, 1))
+    history = (EventFact("filed", date(2026, 7, 1)), EventFact("accepted", date(2026, 7, 10)))
+    changes = [ChangeFact(date(2026, 9, 20), frozenset({"party", "pdp_provider"}))]
+    clocks = {
+        d.kind: d
+        for d in register_deadlines(
+            a, facts("accepted", events=history), changes, date(2026, 10, 1), rules
+        )
+    }
+    assert clocks["urgent_update"].due == date(2026, 9, 30)
+    assert clocks["urgent_update"].status == "overdue"
+    assert "Decree 356/2025 Art 20(2)(b)" in clocks["urgent_update"].citations
+    assert clocks["periodic_update"].due == date(2027, 1, 1)  # six months from filing on 1 July
+    assert "Decree 356/2025 Art 20(1)(b)" in clocks["periodic_update"].citations
+    done = (*history, EventFact("update-filed", date(2026, 9, 25)))
+    assert not [
+        d
+        for d in register_deadlines(
+            a, facts("accepted", events=done), changes, date(2026, 10, 1), rules
+        )
+        if d.kind in ("urgent_update", "periodic_update")
+    ]
+
+
+def test_changes_that_are_updates() -> None:
+    base = TransferIntake.model_validate(changed("bizfly-cloud-support-desk", None))
+    new_party = TransferIntake.model_validate(
+        changed("bizfly-cloud-support-desk", {"set": {"recipients[0].name": "Other Desk Inc."}})
+    )
+    new_purpose = TransferIntake.model_validate(
+        changed(
+            "bizfly-cloud-support-desk", {"set": {"transfer.purposes": ["Support", "Marketing"]}}
+        )
+    )
+    lines = TransferIntake.model_validate(
+        changed(
+            "bizfly-cloud-support-desk",
+            {"set": {"transferor.business_lines": [{"code": "6201", "label": "Programming"}]}},
+        )
+    )
+    counts = TransferIntake.model_validate(
+        changed("bizfly-cloud-support-desk", {"set": {"data.subject_groups[0].count": 25000}})
+    )
+    assert classify_change(base, new_party) == {"party"}
+    assert classify_change(base, new_purpose) == {"purpose"}
+    assert classify_change(base, lines) == {"business_line"}
+    assert classify_change(base, counts) == set()
