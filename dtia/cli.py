@@ -173,6 +173,9 @@ def dossier(
     out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder to write into.")] = Path(
         "out"
     ),
+    save: Annotated[
+        bool, typer.Option("--save", help="Also store the assessment and the PDF in the register.")
+    ] = False,
 ) -> None:
     """Build the A05 dossier PDF (or the exemption memo), or verify one.
 
@@ -213,6 +216,15 @@ def dossier(
         made = build(loaded, result_assessment, read_files(loaded, intake_path.resolve().parent))
     write_atomic(out / made.filename, made.pdf)
     write_atomic(out / "assessment.json", result_assessment.to_json())
+    if save:
+        from dtia.register import Register
+
+        register = Register()
+        saved = register.save(loaded, result_assessment, actor=_actor())
+        digest = register.save_dossier(saved, kind=made.kind, pdf=made.pdf)
+        err.print(
+            f"Saved {saved.transfer_id} assessment version {saved.version}; {made.kind} {digest[:12]}…"
+        )
     app_ = result_assessment.applicability
     what = (
         f"dossier (cover Form {app_.cover_form}, Form 09)"

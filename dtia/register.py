@@ -25,7 +25,7 @@ from dtia.filing import (
     classify_change,
     register_deadlines,
 )
-from dtia.intake import LoadedIntake
+from dtia.intake import LoadedIntake, Safeguards
 from dtia.law import load_rules
 from dtia.store import repo
 from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
@@ -56,6 +56,46 @@ class Register:
             return Saved(row.transfer_id, row.id, row.version, created)
 
         return unit_of_work(self.engine, work)
+
+    def save_dossier(self, saved: Saved, *, kind: str, pdf: bytes) -> str:
+        """Keep a rendered dossier, content-addressed under DTIA_DATA_DIR; returns its SHA-256."""
+
+        def work(session: Session) -> str:
+            return repo.save_dossier(
+                session,
+                assessment_id=saved.assessment_id,
+                kind=kind,
+                pdf=pdf,
+                folder=self.settings.dossier_dir,
+            ).sha256
+
+        return unit_of_work(self.engine, work)
+
+    def attest(self, *, name: str, country: str, safeguards: Safeguards) -> int:
+        """Store a recipient's safeguards for reuse; evidence expiry is the earliest certificate's."""
+        expiries = [c.expires_on for c in safeguards.certifications]
+        expiries += [e.expires_on for e in safeguards.evidence if e.expires_on]
+
+        def work(session: Session) -> int:
+            row = repo.add_attestation(
+                session,
+                key=repo.recipient_key(name=name, country=country),
+                safeguards_json=safeguards.model_dump_json(),
+                attested_on=safeguards.attested_on,
+                expires_on=min(expiries) if expiries else None,
+            )
+            assert row.id is not None
+            return row.id
+
+        return unit_of_work(self.engine, work)
+
+    def attestation(self, *, name: str, country: str, on: date) -> Safeguards | None:
+        """A stored, unexpired attestation of this recipient, if any."""
+        with Session(self.engine) as session:
+            row = repo.valid_attestation(
+                session, key=repo.recipient_key(name=name, country=country), on=on
+            )
+            return None if row is None else Safeguards.model_validate_json(row.safeguards_json)
 
     def approve(self, transfer_id: str, *, by: str, on: date) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:

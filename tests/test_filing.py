@@ -165,3 +165,65 @@ def test_changes_that_are_updates() -> None:
     assert classify_change(base, new_purpose) == {"purpose"}
     assert classify_change(base, lines) == {"business_line"}
     assert classify_change(base, counts) == set()
+
+
+@pytest.mark.parametrize(
+    ("kind", "history", "changes", "last_ok", "due", "legal_end"),
+    [
+        (
+            "authority_verdict",
+            (("filed", date(2026, 7, 1)),),
+            [],
+            date(2026, 7, 16),
+            date(2026, 7, 16),
+            date(2026, 7, 16),
+        ),
+        (
+            "completion",
+            (("filed", date(2026, 7, 1)), ("completion-requested", date(2026, 7, 15))),
+            [],
+            date(2026, 8, 14),
+            date(2026, 8, 14),
+            date(2026, 8, 14),
+        ),
+        (
+            "urgent_update",
+            (("filed", date(2026, 7, 1)), ("accepted", date(2026, 7, 10))),
+            [ChangeFact(date(2026, 9, 20), frozenset({"pdp_provider"}))],
+            date(2026, 9, 30),
+            date(2026, 9, 30),
+            date(2026, 9, 30),
+        ),
+        (
+            "periodic_update",
+            (("filed", date(2026, 7, 1)), ("accepted", date(2026, 7, 10))),
+            [ChangeFact(date(2026, 9, 20), frozenset({"purpose"}))],
+            date(2027, 1, 4),
+            date(2027, 1, 1),
+            date(2027, 1, 4),
+        ),
+    ],
+)
+def test_register_clocks_on_both_sides_of_the_boundary(
+    kind: str,
+    history: tuple[tuple[str, date], ...],
+    changes: list[ChangeFact],
+    last_ok: date,
+    due: date,
+    legal_end: date,
+) -> None:
+    from datetime import timedelta
+
+    a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
+    events = tuple(EventFact(e, on) for e, on in history)  # type: ignore[arg-type]
+    state = {
+        "filed": "filed",
+        "completion-requested": "completion_requested",
+        "accepted": "accepted",
+    }[history[-1][0]]
+    f = facts(state, events=events)
+    for as_of, status in ((last_ok, "due_soon"), (last_ok + timedelta(days=1), "overdue")):
+        clock = next(
+            d for d in register_deadlines(a, f, changes, as_of, load_rules(as_of)) if d.kind == kind
+        )
+        assert (clock.due, clock.legal_end, clock.status) == (due, legal_end, status)

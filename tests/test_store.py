@@ -225,3 +225,34 @@ def test_concurrent_writers_lose_nothing(pg_url: str, tmp_path: Path) -> None:
     assert [e["event"] for e in reg.status(tid, as_of=date(2026, 7, 2))["events"]] == ["filed"]
     assert reg.verify_audit().ok
     reg.engine.dispose()
+
+
+def test_dossiers_are_content_addressed(register: Register) -> None:
+    from dtia.dossier.build import build, read_files
+
+    loaded = load_intake(EXAMPLES / "cloudfly-card-payments" / "intake.yaml")
+    a = assess(loaded, date(2026, 11, 22))
+    saved = register.save(loaded, a, actor="t")
+    made = build(loaded, a, read_files(loaded, EXAMPLES / "cloudfly-card-payments"))
+    digest = register.save_dossier(saved, kind=made.kind, pdf=made.pdf)
+    assert digest == register.save_dossier(saved, kind=made.kind, pdf=made.pdf)
+    stored = register.settings.dossier_dir / digest[:2] / f"{digest}.pdf"
+    assert stored.read_bytes() == made.pdf
+
+
+def test_attestations_are_reused_until_their_evidence_expires(register: Register) -> None:
+    loaded = load_intake(BIZFLY)
+    recipient = loaded.intake.recipients[0]
+    assert recipient.safeguards is not None
+    register.attest(name=recipient.name, country=recipient.country, safeguards=recipient.safeguards)
+    # the same recipient, spelt with other spacing and case, in another transfer
+    found = register.attestation(
+        name="  example HELPDESK inc. ", country="us", on=date(2026, 12, 31)
+    )
+    assert found == recipient.safeguards
+    assert (
+        register.attestation(name=recipient.name, country="US", on=date(2027, 1, 1)) is None
+    )  # SOC 2 lapsed
+    assert (
+        register.attestation(name=recipient.name, country="US", on=date(2026, 5, 1)) is None
+    )  # not yet attested

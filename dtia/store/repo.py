@@ -19,6 +19,7 @@ from dtia.store.db import ConflictError
 from dtia.store.models import (
     ApprovalRow,
     AssessmentRow,
+    AttestationRow,
     AuditRow,
     DossierRow,
     FilingEventRow,
@@ -335,3 +336,38 @@ def add_event(
     session.add(row)
     session.flush()
     return row
+
+
+def recipient_key(*, name: str, country: str) -> str:
+    """One recipient across transfers: its legal name and country, normalised."""
+    return f"{country.upper()}:{' '.join(name.casefold().split())}"
+
+
+def add_attestation(
+    session: Session, *, key: str, safeguards_json: str, attested_on: date, expires_on: date | None
+) -> AttestationRow:
+    row = AttestationRow.model_validate(
+        {
+            "recipient_key": key,
+            "safeguards_json": safeguards_json,
+            "attested_on": attested_on,
+            "expires_on": expires_on,
+            "created_at": now(),
+        }
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def valid_attestation(session: Session, *, key: str, on: date) -> AttestationRow | None:
+    """The newest attestation of a recipient whose evidence has not expired on ``on``."""
+    rows = session.exec(
+        select(AttestationRow)
+        .where(AttestationRow.recipient_key == key)
+        .order_by(col(AttestationRow.attested_on).desc(), col(AttestationRow.id).desc())
+    ).all()
+    return next(
+        (r for r in rows if r.attested_on <= on and (r.expires_on is None or r.expires_on >= on)),
+        None,
+    )
