@@ -442,6 +442,62 @@ def db_upgrade() -> None:
     )
 
 
+safeguards_app = typer.Typer(help="Recipients' safeguards questionnaires.", no_args_is_help=True)
+app.add_typer(safeguards_app, name="safeguards")
+
+
+@safeguards_app.command("template")
+def safeguards_template(
+    recipient_id: Annotated[str, typer.Argument(metavar="RECIPIENT_ID")],
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of stdout.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The recipient's name, printed in the header.")
+    ] = None,
+) -> None:
+    """Write a questionnaire file a recipient can fill in and return by e-mail."""
+    from dtia.questionnaire import template
+
+    text = template(recipient_id=recipient_id, recipient_name=name)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text)
+        err.print(f"Written: {out}")
+
+
+@safeguards_app.command("submit")
+def safeguards_submit(
+    transfer_id: Annotated[str, typer.Argument(metavar="TRANSFER_ID")],
+    recipient_id: Annotated[str, typer.Argument(metavar="RECIPIENT_ID")],
+    answer: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The filled-in questionnaire (YAML or JSON).")
+    ],
+) -> None:
+    """Store a recipient's answer for reuse and resume the assessment run waiting for it."""
+    from dtia.intake import parse_safeguards
+    from dtia.register import Register
+
+    try:
+        text = answer.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"cannot read {answer}: {exc}") from None
+    safeguards = parse_safeguards(text, str(answer))
+    waiting = Register().answer_questionnaire(
+        transfer_id=transfer_id, recipient_id=recipient_id, safeguards=safeguards, actor=_actor()
+    )
+    console = Console(highlight=False, markup=False)
+    console.print(
+        f"Stored the safeguards of {recipient_id} (attested by {safeguards.attested_by})."
+    )
+    if waiting is not None and waiting.flow_run_id:
+        from flows.safeguards import resume_waiting_run
+
+        resume_waiting_run(waiting.flow_run_id, waiting.api_url, safeguards)
+        console.print(f"Resumed the assessment run {waiting.flow_run_id}.")
+
+
 def _print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 

@@ -771,3 +771,18 @@ def intake_json_schema() -> dict[str, Any]:
     schema["$id"] = "https://dtia.dev/schemas/dtia.intake/v1.json"
     schema["title"] = "dtia.intake/v1"
     return schema
+
+
+def parse_safeguards(text: str, source: str) -> Safeguards:
+    """A recipient's answer to the safeguards questionnaire (YAML or JSON), validated strictly."""
+    raw, duplicates = _read_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise IntakeError(source, [Problem("", "the answer must be a mapping of keys to values")])
+    lines = _yaml_lines(text)
+    try:
+        answer = Safeguards.model_validate(raw)
+    except ValidationError as exc:
+        raise IntakeError(source, duplicates + _problems_from(exc, lines)) from None
+    if duplicates:
+        raise IntakeError(source, duplicates)
+    return answer

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from dtia.assessment import Assessment, Deadline
 from dtia.audit import ChainCheck, check_chain
@@ -29,7 +29,7 @@ from dtia.intake import LoadedIntake, Safeguards
 from dtia.law import load_rules
 from dtia.store import repo
 from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
-from dtia.store.models import AssessmentRow
+from dtia.store.models import AssessmentRow, QuestionnaireRow
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,116 @@ class Register:
                 session, key=repo.recipient_key(name=name, country=country), on=on
             )
             return None if row is None else Safeguards.model_validate_json(row.safeguards_json)
+
+    def open_questionnaire(
+        self,
+        *,
+        transfer_id: str,
+        recipient_id: str,
+        name: str,
+        country: str,
+        flow_run_id: str | None,
+        api_url: str | None,
+    ) -> int:
+        """Record that a recipient was asked for its safeguards (and which run waits)."""
+
+        def work(session: Session) -> int:
+            row = QuestionnaireRow.model_validate(
+                {
+                    "transfer_id": transfer_id,
+                    "recipient_id": recipient_id,
+                    "recipient_name": name,
+                    "recipient_country": country,
+                    "flow_run_id": flow_run_id,
+                    "api_url": api_url,
+                    "created_at": repo.now(),
+                }
+            )
+            session.add(row)
+            session.flush()
+            repo.append_audit(
+                session,
+                actor="dtia",
+                action="questionnaire.sent",
+                subject=transfer_id,
+                payload={"recipient": recipient_id, "flow_run": flow_run_id},
+            )
+            assert row.id is not None
+            return row.id
+
+        return unit_of_work(self.engine, work)
+
+    def answer_questionnaire(
+        self, *, transfer_id: str, recipient_id: str, safeguards: Safeguards, actor: str
+    ) -> QuestionnaireRow | None:
+        """Store the recipient's answer for reuse; returns the request that was waiting, if any."""
+
+        def work(session: Session) -> QuestionnaireRow | None:
+            waiting = session.exec(
+                select(QuestionnaireRow)
+                .where(
+                    QuestionnaireRow.transfer_id == transfer_id,
+                    QuestionnaireRow.recipient_id == recipient_id,
+                    QuestionnaireRow.status == "waiting",
+                )
+                .order_by(col(QuestionnaireRow.id).desc())
+            ).first()
+            if waiting is not None:
+                name, country = waiting.recipient_name, waiting.recipient_country
+            else:  # answered without a waiting run: take the recipient from the saved intake
+                current = repo.current_assessment(session, transfer_id=transfer_id)
+                known = repo.intake_of(session, row=current).recipients if current else []
+                match = next((r for r in known if r.id == recipient_id), None)
+                if match is None:
+                    raise StoreError(
+                        f"no recipient {recipient_id!r} of transfer {transfer_id!r} is waiting "
+                        "for safeguards or saved in the register"
+                    )
+                name, country = match.name, match.country
+            expiries = [c.expires_on for c in safeguards.certifications]
+            expiries += [e.expires_on for e in safeguards.evidence if e.expires_on]
+            repo.add_attestation(
+                session,
+                key=repo.recipient_key(name=name, country=country),
+                safeguards_json=safeguards.model_dump_json(),
+                attested_on=safeguards.attested_on,
+                expires_on=min(expiries) if expiries else None,
+            )
+            if waiting is not None:
+                waiting.status = "answered"
+                waiting.answered_at = repo.now()
+                session.add(waiting)
+            repo.append_audit(
+                session,
+                actor=actor,
+                action="questionnaire.answered",
+                subject=transfer_id,
+                payload={
+                    "recipient": recipient_id,
+                    "attested_by": safeguards.attested_by,
+                    "attested_on": safeguards.attested_on.isoformat(),
+                },
+            )
+            session.flush()
+            if waiting is not None:
+                session.expunge(waiting)
+            return waiting
+
+        return unit_of_work(self.engine, work)
+
+    def close_questionnaire(self, *, transfer_id: str, recipient_id: str, status: str) -> None:
+        def work(session: Session) -> None:
+            for row in session.exec(
+                select(QuestionnaireRow).where(
+                    QuestionnaireRow.transfer_id == transfer_id,
+                    QuestionnaireRow.recipient_id == recipient_id,
+                    QuestionnaireRow.status == "waiting",
+                )
+            ).all():
+                row.status = status
+                session.add(row)
+
+        unit_of_work(self.engine, work)
 
     def approve(self, transfer_id: str, *, by: str, on: date) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:

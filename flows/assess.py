@@ -1,8 +1,8 @@
-"""Prefect flow ``assess_transfer``: the assessment service as an orchestrated run.
+"""Prefect flow ``assess_transfer``: validate, collect safeguards, assess, render, save.
 
-Each task is one call into ``dtia``; the flow only wires them. The intake comes either
-as a path to a file (the usual case) or as a model, which the Prefect UI renders as a
-form.
+Each task is one call into ``dtia``; the flow only wires them and publishes artifacts. The
+intake comes as a path to a file (the usual case) or as a model, which the Prefect UI
+renders as a form.
 """
 
 from __future__ import annotations
@@ -13,14 +13,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from dtia.assessment import Assessment
+from dtia.dossier.build import Dossier, build, read_files
 from dtia.engine import assess
 from dtia.intake import LoadedIntake, TransferIntake, load_intake, load_intake_model
+from dtia.register import Register, Saved
+from flows.safeguards import collect_safeguards
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_ANSWER_TIMEOUT = 24 * 3600  # how long a run waits for a recipient's questionnaire
+
+
+def today_in_vietnam() -> date:
+    return datetime.now(VIETNAM).date()
 
 
 @task(cache_policy=NO_CACHE)
@@ -41,12 +49,17 @@ def assess_task(loaded: LoadedIntake, as_of: date) -> Assessment:
 
 
 @task(cache_policy=NO_CACHE)
-def summary_artifact_task(assessment: Assessment) -> None:
-    create_markdown_artifact(
-        key=f"assessment-{assessment.transfer_id}",
-        markdown=summary_markdown(assessment),
-        description=f"dtia assessment of {assessment.transfer_id} as of {assessment.as_of}",
-    )
+def render_task(loaded: LoadedIntake, assessment: Assessment, folder: str | None) -> Dossier:
+    files = read_files(loaded, Path(folder)) if folder else {}
+    return build(loaded, assessment, files)
+
+
+@task(cache_policy=NO_CACHE)
+def save_task(loaded: LoadedIntake, assessment: Assessment, dossier: Dossier) -> tuple[Saved, str]:
+    register = Register()
+    saved = register.save(loaded, assessment, actor="prefect")
+    digest = register.save_dossier(saved, kind=dossier.kind, pdf=dossier.pdf)
+    return saved, digest
 
 
 def summary_markdown(a: Assessment) -> str:
@@ -74,22 +87,71 @@ def summary_markdown(a: Assessment) -> str:
     return "\n".join(lines) + "\n"
 
 
+@task(cache_policy=NO_CACHE)
+def artifacts_task(assessment: Assessment, stored: tuple[Saved, str] | None) -> None:
+    key = assessment.transfer_id.lower()
+    create_markdown_artifact(
+        key=f"assessment-{key}",
+        markdown=summary_markdown(assessment),
+        description=f"dtia assessment of {assessment.transfer_id}",
+    )
+    create_table_artifact(
+        key=f"findings-{key}",
+        table=[
+            {
+                "severity": f.severity,
+                "finding": f.id,
+                "subject": f.subject,
+                "message": f.message,
+                "remedy": f.remedy,
+                "citations": "; ".join(f.citations),
+            }
+            for f in assessment.findings
+        ],
+        description="Findings with the articles they rest on",
+    )
+    if stored is not None:
+        saved, digest = stored
+        path = Register().settings.dossier_dir / digest[:2] / f"{digest}.pdf"
+        create_link_artifact(
+            key=f"dossier-{key}",
+            link=path.resolve().as_uri(),
+            link_text=f"{saved.transfer_id} v{saved.version} ({digest[:12]})",
+            description="The stored dossier PDF",
+        )
+
+
 @flow(name="assess-transfer", log_prints=False)
 def assess_transfer(
     intake_path: str | None = None,
     intake: TransferIntake | None = None,
     as_of: date | None = None,
     base_dir: str | None = None,
+    save: bool = True,
+    answer_timeout_seconds: int = DEFAULT_ANSWER_TIMEOUT,
 ) -> dict[str, Any]:
-    """Assess one transfer and return the ``dtia.assessment/v1`` object.
+    """Assess one transfer, collect missing safeguards, render and store its dossier.
 
     Give ``intake_path`` (a YAML/JSON file) or ``intake`` (the form); ``as_of`` defaults to
-    today in Vietnam; ``base_dir`` is where a form's attachments live, if anywhere.
+    today in Vietnam; ``base_dir`` is where a form's attachments live. With ``save`` the
+    assessment and the PDF go into the register. Returns the ``dtia.assessment/v1`` object.
     """
-    when = as_of or datetime.now(VIETNAM).date()
+    when = as_of or today_in_vietnam()
     loaded = load_intake_task(intake_path, intake, base_dir)
+    folder = str(Path(intake_path).resolve().parent) if intake_path else base_dir
+    register = Register() if save else None
+    if register is not None:
+        loaded = collect_safeguards(
+            loaded,
+            as_of=when,
+            register=register,
+            timeout_seconds=answer_timeout_seconds,
+            base_dir=Path(folder) if folder else None,
+        )
     assessment = assess_task(loaded, when)
-    summary_artifact_task(assessment)
+    dossier = render_task(loaded, assessment, folder)
+    stored = save_task(loaded, assessment, dossier) if save else None
+    artifacts_task(assessment, stored)
     get_run_logger().info(
         "%s: dossier %s, residual risk %s",
         assessment.transfer_id,

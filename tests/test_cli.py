@@ -196,4 +196,44 @@ def test_the_register_from_the_command_line(tmp_path: Path) -> None:
     assert broken.returncode == 1 and "entry 2" in broken.stderr
     assert dtia("filing", "status", "nope").returncode == 1
     upgraded = dtia("db", "upgrade")
-    assert upgraded.returncode == 0 and "revision 0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "revision 0002" in upgraded.stdout
+
+
+def test_safeguards_template_and_submit(tmp_path: Path) -> None:
+    env = {**os.environ, "DTIA_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DTIA_DATABASE_URL", None)
+
+    def dtia(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dtia.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
+
+    made = dtia("safeguards", "template", "fpt-japan", "--out", str(tmp_path / "q.yaml"))
+    assert made.returncode == 0
+    text = (tmp_path / "q.yaml").read_text(encoding="utf-8")
+    assert "encryption_at_rest:" in text and "Decree 356/2025 Art 18(3)(i)" in text
+    # an unanswered template is invalid, with every problem named
+    bad = dtia(
+        "safeguards", "submit", "fsc-fpt-japan-joint-use", "fpt-japan", str(tmp_path / "q.yaml")
+    )
+    assert bad.returncode == 2 and "attested_on" in bad.stderr and "Traceback" not in bad.stderr
+    filled = (
+        text.replace("attested_by: ~", "attested_by: Trần Thị B")
+        .replace("attested_on: ~", "attested_on: 2026-11-20")
+        .replace("encryption_at_rest: ~", "encryption_at_rest: true")
+    )
+    (tmp_path / "a.yaml").write_text(filled, encoding="utf-8")
+    unknown = dtia(
+        "safeguards", "submit", "fsc-fpt-japan-joint-use", "fpt-japan", str(tmp_path / "a.yaml")
+    )
+    assert unknown.returncode == 1 and "no recipient 'fpt-japan'" in unknown.stderr
+    assert dtia("assess", str(FPT), "--as-of", "2026-11-22", "--save", "--json").returncode == 0
+    ok = dtia(
+        "safeguards", "submit", "fsc-fpt-japan-joint-use", "fpt-japan", str(tmp_path / "a.yaml")
+    )
+    assert ok.returncode == 0 and "Stored the safeguards of fpt-japan" in ok.stdout

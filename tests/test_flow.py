@@ -1,36 +1,118 @@
-"""The Prefect flow runs the same service as the CLI (one Prefect API for the session)."""
+"""The Prefect flows, end to end under one session-wide Prefect API."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
 from dtia.engine import assess
 from dtia.intake import load_intake
+from dtia.register import Register
+from dtia.store.models import AssessmentRow, QuestionnaireRow
 from tests.support import EXAMPLES
 
 FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan"
+BIZFLY = EXAMPLES / "bizfly-cloud-support-desk"
+AS_OF = date(2026, 11, 22)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DTIA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DTIA_DATABASE_URL", raising=False)
+    return tmp_path / "data"
 
 
 @pytest.mark.prefect
-def test_assess_transfer_on_a_path_and_on_a_form() -> None:
+def test_assess_transfer_with_safeguards_present(data_dir: Path) -> None:
     from flows.assess import assess_transfer
 
-    expected = assess(load_intake(FPT / "intake.yaml"), date(2026, 11, 22)).to_dict()
-    by_path = assess_transfer(intake_path=str(FPT / "intake.yaml"), as_of=date(2026, 11, 22))
-    assert by_path == expected
+    expected = assess(load_intake(BIZFLY / "intake.yaml"), AS_OF).to_dict()
+    assert assess_transfer(intake_path=str(BIZFLY / "intake.yaml"), as_of=AS_OF) == expected
+    form = load_intake(BIZFLY / "intake.yaml").intake
+    assert (
+        assess_transfer(intake=form, as_of=AS_OF, base_dir=str(BIZFLY)) == expected
+    )  # stored once
+    register = Register()
+    with Session(register.engine) as s:
+        assert len(s.exec(select(AssessmentRow)).all()) == 1
+    assert len(list((data_dir / "dossiers").rglob("*.pdf"))) == 1
+    assert register.verify_audit().ok
 
-    intake = load_intake(FPT / "intake.yaml").intake
-    by_form = assess_transfer(intake=intake, as_of=date(2026, 11, 22), base_dir=str(FPT))
-    assert by_form == expected
+
+def _wait_for_questionnaire(
+    register: Register, transfer_id: str, seconds: float = 60
+) -> QuestionnaireRow:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with Session(register.engine) as s:
+            row = s.exec(
+                select(QuestionnaireRow).where(QuestionnaireRow.transfer_id == transfer_id)
+            ).first()
+            if row is not None and row.flow_run_id:
+                s.expunge(row)
+                return row
+        time.sleep(0.5)
+    raise AssertionError("no questionnaire was opened")
+
+
+@pytest.mark.prefect
+def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Path) -> None:
+    from flows.assess import assess_transfer
+    from flows.safeguards import resume_waiting_run
+
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(
+            assess_transfer(
+                intake_path=str(FPT / "intake.yaml"), as_of=AS_OF, answer_timeout_seconds=120
+            )
+        )
+    )
+    runner.start()
+    register = Register()
+    waiting = _wait_for_questionnaire(register, "fsc-fpt-japan-joint-use")
+    answer = load_intake(BIZFLY / "intake.yaml").intake.recipients[0].safeguards
+    assert answer is not None and waiting.flow_run_id is not None
+    resume_waiting_run(waiting.flow_run_id, waiting.api_url, answer)
+    runner.join(timeout=120)
+    assert result["pending"] == []
+    assert "C5.safeguards-pending" not in {f["id"] for f in result["findings"]}
+    # the answer is on file for the next transfer to the same recipient
+    recipient = load_intake(FPT / "intake.yaml").intake.recipients[0]
+    assert register.attestation(name=recipient.name, country=recipient.country, on=AS_OF) == answer
+    assert register.verify_audit().ok
+
+
+@pytest.mark.prefect
+def test_no_answer_fails_the_run_and_stores_nothing(data_dir: Path) -> None:
+    from flows.assess import assess_transfer
+
+    state = assess_transfer(
+        intake_path=str(FPT / "intake.yaml"),
+        as_of=AS_OF,
+        answer_timeout_seconds=3,
+        return_state=True,
+    )
+    assert state.is_failed()
+    register = Register()
+    with Session(register.engine) as s:
+        assert s.exec(select(AssessmentRow)).all() == []
+        (q,) = s.exec(select(QuestionnaireRow)).all()
+        assert q.status == "expired"
 
 
 def test_tasks_run_without_a_server() -> None:
     from flows.assess import assess_task, load_intake_task, summary_markdown
 
     loaded = load_intake_task.fn(str(FPT / "intake.yaml"), None, None)
-    a = assess_task.fn(loaded, date(2026, 11, 22))
+    a = assess_task.fn(loaded, AS_OF)
     text = summary_markdown(a)
     assert (
         "Dossier required" in text

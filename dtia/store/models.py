@@ -127,3 +127,22 @@ class AuditRow(SQLModel, table=True):
     payload_json: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64, unique=True)
+
+
+class QuestionnaireRow(SQLModel, table=True):
+    """A safeguards questionnaire sent to one recipient of one transfer, and the flow run that
+    waits for the answer (with the API it runs against, so an answer can resume it)."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (UniqueConstraint("transfer_id", "recipient_id", "flow_run_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: str = Field(index=True, max_length=64)
+    recipient_id: str = Field(max_length=64)
+    recipient_name: str
+    recipient_country: str = Field(max_length=2)
+    flow_run_id: str | None = Field(default=None, max_length=36)
+    api_url: str | None = None
+    status: str = "waiting"  # waiting | answered | expired
+    created_at: datetime
+    answered_at: datetime | None = None

@@ -1,0 +1,127 @@
+"""Collecting a recipient's safeguards inside a flow run, pausing until the recipient answers.
+
+A recipient that the intake leaves without safeguards is looked up in the register (an
+unexpired attestation is reused). Otherwise a questionnaire is recorded and the run pauses
+with ``wait_for_input`` typed by the safeguards model; an answer given in the Prefect UI,
+the portal or ``dtia safeguards submit`` resumes it. Nothing is stored before every
+answer is in, so a run that times out leaves no half-written assessment.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect import get_run_logger
+from prefect.context import get_run_context
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run, resume_flow_run
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from dtia.errors import DtiaError
+from dtia.intake import LoadedIntake, Safeguards, TransferIntake, load_intake_model
+from dtia.register import Register
+
+
+class ResumeError(DtiaError):
+    """The run waiting for an answer cannot be reached (the answer itself is stored)."""
+
+
+class SafeguardsTimeout(DtiaError):
+    """A recipient did not answer the questionnaire in time."""
+
+
+def with_safeguards(intake: TransferIntake, answers: dict[str, Safeguards]) -> TransferIntake:
+    """The intake with the given recipients' safeguards filled in."""
+    data: dict[str, Any] = intake.model_dump(mode="json", by_alias=True)
+    for r in data["recipients"]:
+        if r["id"] in answers:
+            r["safeguards"] = answers[r["id"]].model_dump(mode="json", exclude_defaults=True)
+    return TransferIntake.model_validate(data)
+
+
+def _api_url() -> str | None:
+    value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
+def collect_safeguards(
+    loaded: LoadedIntake,
+    *,
+    as_of: date,
+    register: Register,
+    timeout_seconds: int,
+    base_dir: Path | None,
+) -> LoadedIntake:
+    """Fill in every missing recipient safeguards, pausing the run for those not on file."""
+    logger = get_run_logger()
+    intake = loaded.intake
+    answers: dict[str, Safeguards] = {}
+    for r in intake.recipients:
+        if r.safeguards is not None:
+            continue
+        stored = register.attestation(name=r.name, country=r.country, on=as_of)
+        if stored is not None:
+            logger.info(
+                "Reusing the stored safeguards of %s (attested %s)", r.id, stored.attested_on
+            )
+            answers[r.id] = stored
+            continue
+        run = get_run_context()
+        flow_run_id = str(getattr(getattr(run, "flow_run", None), "id", "")) or None
+        register.open_questionnaire(
+            transfer_id=intake.transfer.id,
+            recipient_id=r.id,
+            name=r.name,
+            country=r.country,
+            flow_run_id=flow_run_id,
+            api_url=_api_url(),
+        )
+        logger.info(
+            "Waiting for %s to answer the safeguards questionnaire "
+            "(dtia safeguards submit %s %s FILE)",
+            r.id,
+            intake.transfer.id,
+            r.id,
+        )
+        try:
+            answer = pause_flow_run(
+                wait_for_input=Safeguards,
+                timeout=timeout_seconds,
+                poll_interval=2,
+                key=f"safeguards-{r.id}",
+            )
+        except FlowPauseTimeout:
+            answer = None
+        if answer is None:
+            register.close_questionnaire(
+                transfer_id=intake.transfer.id, recipient_id=r.id, status="expired"
+            )
+            raise SafeguardsTimeout(
+                f"{r.name} did not answer the safeguards questionnaire within {timeout_seconds} seconds; "
+                "nothing was stored"
+            )
+        answer = Safeguards.model_validate(answer.model_dump())
+        register.answer_questionnaire(
+            transfer_id=intake.transfer.id, recipient_id=r.id, safeguards=answer, actor="prefect"
+        )
+        answers[r.id] = answer
+    if not answers:
+        return loaded
+    filled = with_safeguards(intake, answers)
+    return load_intake_model(filled, base_dir, source=loaded.source)
+
+
+def resume_waiting_run(flow_run_id: str, api_url: str | None, safeguards: Safeguards) -> None:
+    """Hand an answer to the run waiting for it, on the Prefect API it runs against."""
+    settings = {PREFECT_API_URL: api_url} if api_url else {}
+    try:
+        with temporary_settings(settings):
+            resume_flow_run(UUID(flow_run_id), run_input=safeguards.model_dump(mode="json"))
+    except Exception as exc:  # the API may be gone (a finished ephemeral server) or refuse
+        raise ResumeError(
+            f"the answer is stored, but the run {flow_run_id} could not be resumed "
+            f"({type(exc).__name__}: {exc}); the next assessment run will use it"
+        ) from None
