@@ -140,7 +140,7 @@ def assess(
     if save:
         from dtia.register import Register
 
-        saved = Register().save(loaded, result, actor=_actor())
+        saved = Register().save(loaded, result, actor=_actor(), source_path=str(intake.resolve()))
         saved_line = (
             f"Saved {saved.transfer_id} as assessment version {saved.version}"
             if saved.created
@@ -220,7 +220,9 @@ def dossier(
         from dtia.register import Register
 
         register = Register()
-        saved = register.save(loaded, result_assessment, actor=_actor())
+        saved = register.save(
+            loaded, result_assessment, actor=_actor(), source_path=str(intake_path.resolve())
+        )
         digest = register.save_dossier(saved, kind=made.kind, pdf=made.pdf)
         err.print(
             f"Saved {saved.transfer_id} assessment version {saved.version}; {made.kind} {digest[:12]}…"

@@ -48,10 +48,17 @@ class Register:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def save(self, loaded: LoadedIntake, assessment: Assessment, *, actor: str) -> Saved:
+    def save(
+        self,
+        loaded: LoadedIntake,
+        assessment: Assessment,
+        *,
+        actor: str,
+        source_path: str | None = None,
+    ) -> Saved:
         def work(session: Session) -> Saved:
             row, created = repo.save_assessment(
-                session, loaded=loaded, assessment=assessment, actor=actor
+                session, loaded=loaded, assessment=assessment, actor=actor, source_path=source_path
             )
             return Saved(row.transfer_id, row.id, row.version, created)
 

@@ -55,9 +55,11 @@ def render_task(loaded: LoadedIntake, assessment: Assessment, folder: str | None
 
 
 @task(cache_policy=NO_CACHE)
-def save_task(loaded: LoadedIntake, assessment: Assessment, dossier: Dossier) -> tuple[Saved, str]:
+def save_task(
+    loaded: LoadedIntake, assessment: Assessment, dossier: Dossier, source_path: str | None
+) -> tuple[Saved, str]:
     register = Register()
-    saved = register.save(loaded, assessment, actor="prefect")
+    saved = register.save(loaded, assessment, actor="prefect", source_path=source_path)
     digest = register.save_dossier(saved, kind=dossier.kind, pdf=dossier.pdf)
     return saved, digest
 
@@ -150,7 +152,8 @@ def assess_transfer(
         )
     assessment = assess_task(loaded, when)
     dossier = render_task(loaded, assessment, folder)
-    stored = save_task(loaded, assessment, dossier) if save else None
+    source = str(Path(intake_path).resolve()) if intake_path else None
+    stored = save_task(loaded, assessment, dossier, source) if save else None
     artifacts_task(assessment, stored)
     get_run_logger().info(
         "%s: dossier %s, residual risk %s",

@@ -16,6 +16,7 @@ class TransferRow(SQLModel, table=True):
     title: str
     transferor: str
     active: bool = True
+    source_path: str | None = None  # where the intake file lives, re-read by re-assessment
     created_at: datetime
 
 
@@ -27,6 +28,10 @@ class IntakeVersionRow(SQLModel, table=True):
     transfer_id: str = Field(foreign_key="transfers.id", index=True)
     input_sha256: str = Field(max_length=64)
     intake_json: str = Field(sa_column=Column(Text, nullable=False))
+    # what the engine read from the files the intake names: {path: {sha256, size, text}}
+    files_json: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default="{}")
+    )
     created_at: datetime
 
 

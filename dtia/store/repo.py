@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from dtia.assessment import Assessment
 from dtia.audit import GENESIS, Entry, canonical, entry_hash
 from dtia.filing import ApprovalFact, EventFact, FilingFacts, State
-from dtia.intake import LoadedIntake, TransferIntake
+from dtia.intake import FileFact, LoadedIntake, TransferIntake
 from dtia.store.db import ConflictError
 from dtia.store.models import (
     ApprovalRow,
@@ -87,7 +87,12 @@ def audit_entries(session: Session) -> list[Entry]:
 
 
 def save_assessment(
-    session: Session, *, loaded: LoadedIntake, assessment: Assessment, actor: str
+    session: Session,
+    *,
+    loaded: LoadedIntake,
+    assessment: Assessment,
+    actor: str,
+    source_path: str | None = None,
 ) -> tuple[AssessmentRow, bool]:
     """Store the transfer, its intake version and the assessment; ``False`` when the same
     assessment was already stored (nothing is written then)."""
@@ -117,6 +122,9 @@ def save_assessment(
     else:
         transfer.title = intake.transfer.title
         transfer.active = True
+    if source_path is not None:
+        transfer.source_path = source_path
+    session.add(transfer)
     version_row = session.exec(
         select(IntakeVersionRow).where(
             IntakeVersionRow.transfer_id == transfer.id,
@@ -129,6 +137,13 @@ def save_assessment(
                 "transfer_id": transfer.id,
                 "input_sha256": assessment.input_sha256,
                 "intake_json": intake.model_dump_json(by_alias=True),
+                "files_json": json.dumps(
+                    {
+                        k: {"sha256": f.sha256, "size": f.size, "text": f.text}
+                        for k, f in sorted(loaded.files.items())
+                    },
+                    ensure_ascii=False,
+                ),
                 "created_at": now(),
             }
         )
@@ -222,6 +237,18 @@ def assessments(session: Session, *, transfer_id: str) -> list[AssessmentRow]:
             .order_by(col(AssessmentRow.version))
         ).all()
     )
+
+
+def loaded_of(session: Session, *, row: AssessmentRow) -> LoadedIntake:
+    """The intake of an assessment as the engine saw it, files' facts included."""
+    version = session.get(IntakeVersionRow, row.intake_version_id)
+    assert version is not None
+    files = {
+        k: FileFact(k, v["sha256"], v["size"], v["text"])
+        for k, v in json.loads(version.files_json).items()
+    }
+    intake = TransferIntake.model_validate_json(version.intake_json)
+    return LoadedIntake(intake, f"register:{row.transfer_id}", version.input_sha256, files)
 
 
 def intake_of(session: Session, *, row: AssessmentRow) -> TransferIntake:
