@@ -6,18 +6,26 @@ and clocks come from the pure ``dtia.filing``, the chain check from ``dtia.audit
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from dtia.assessment import Assessment, Deadline
 from dtia.audit import ChainCheck, check_chain
 from dtia.config import Settings
+from dtia.engine import assess
 from dtia.filing import (
+    FILED_STATES,
+    PERIODIC,
+    URGENT,
     ChangeFact,
     Event,
     check_approval,
@@ -25,11 +33,39 @@ from dtia.filing import (
     classify_change,
     register_deadlines,
 )
-from dtia.intake import LoadedIntake, Safeguards
-from dtia.law import load_rules
+from dtia.intake import LoadedIntake, Safeguards, load_intake
+from dtia.law import law_files, load_rules
 from dtia.store import repo
 from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
-from dtia.store.models import AssessmentRow, QuestionnaireRow
+from dtia.store.models import (
+    AssessmentRow,
+    FilingRow,
+    IntakeVersionRow,
+    QuestionnaireRow,
+    TransferRow,
+    UpdateDraftRow,
+)
+
+
+def _file_sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool:
+    """Whether the intake file, or a file it names, differs from what was last assessed."""
+    path = Path(source)
+    current = _file_sha(path)
+    if current is None:
+        return False  # the source is gone: keep assessing the register's copy
+    if current != saved_sha:
+        return True
+    for rel, fact in json.loads(files_json).items():
+        if _file_sha(path.parent / rel) != fact["sha256"]:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -56,9 +92,16 @@ class Register:
         actor: str,
         source_path: str | None = None,
     ) -> Saved:
+        source_sha = _file_sha(Path(source_path)) if source_path else None
+
         def work(session: Session) -> Saved:
             row, created = repo.save_assessment(
-                session, loaded=loaded, assessment=assessment, actor=actor, source_path=source_path
+                session,
+                loaded=loaded,
+                assessment=assessment,
+                actor=actor,
+                source_path=source_path,
+                source_sha256=source_sha,
             )
             return Saved(row.transfer_id, row.id, row.version, created)
 
@@ -393,6 +436,142 @@ class Register:
                     if d.status != "met"
                 ]
             return sorted(out, key=lambda d: (d["due"], d["transfer_id"], d["kind"]))
+
+    # --- re-assessment ---------------------------------------------------------------------
+
+    def stale(self, *, as_of: date) -> list[tuple[str, list[str]]]:
+        """Transfers whose latest assessment may no longer hold, with the reasons; cheap for
+        the unchanged ones (no parsing, no assessing: hashes and dates only)."""
+        _files, rules_sha = law_files()
+        latest = (
+            select(AssessmentRow.transfer_id, func.max(AssessmentRow.version).label("version"))
+            .group_by(col(AssessmentRow.transfer_id))
+            .subquery()
+        )
+        query = (
+            select(TransferRow, AssessmentRow, IntakeVersionRow.files_json)
+            .join(latest, col(latest.c.transfer_id) == col(TransferRow.id))
+            .join(
+                AssessmentRow,
+                (col(AssessmentRow.transfer_id) == col(TransferRow.id))
+                & (col(AssessmentRow.version) == latest.c.version),
+            )
+            .join(
+                IntakeVersionRow, col(IntakeVersionRow.id) == col(AssessmentRow.intake_version_id)
+            )
+            .where(col(TransferRow.active))
+            .order_by(col(TransferRow.id))
+        )
+        out: list[tuple[str, list[str]]] = []
+        with Session(self.engine) as session:
+            for transfer, current, files_json in session.exec(query).all():
+                reasons = []
+                if current.rules_sha256 != rules_sha:
+                    reasons.append("rules")
+                if transfer.source_path and _source_changed(
+                    transfer.source_path, transfer.source_sha256, files_json
+                ):
+                    reasons.append("intake")
+                if current.recheck_on is not None and current.recheck_on <= as_of:
+                    reasons.append("time")
+                if reasons:
+                    out.append((transfer.id, reasons))
+        return out
+
+    def reassess(
+        self,
+        transfer_id: str,
+        *,
+        as_of: date,
+        reasons: list[str],
+        render: Callable[[LoadedIntake, Assessment], tuple[str, bytes]] | None = None,
+    ) -> dict[str, Any]:
+        """A new assessment version for a stale transfer, its dossier, and an update draft
+        when the change is one Decree 356 Art 20 makes an update of a filed dossier."""
+        with Session(self.engine) as session:
+            current = repo.current_assessment(session, transfer_id=transfer_id)
+            transfer = session.get(TransferRow, transfer_id)
+            if current is None or transfer is None:
+                raise StoreError(f"no transfer {transfer_id!r} in the register")
+            previous = repo.loaded_of(session, row=current)
+            state = (
+                repo.filing(session, transfer_id=transfer_id)
+                or FilingRow(transfer_id=transfer_id, updated_at=repo.now())
+            ).state
+            source = transfer.source_path
+        loaded = previous
+        if "intake" in reasons and source and Path(source).is_file():
+            loaded = load_intake(Path(source))
+        assessment = assess(loaded, as_of)
+        saved = self.save(
+            loaded,
+            assessment,
+            actor="reassessment",
+            source_path=source if loaded is not previous else None,
+        )
+        result: dict[str, Any] = {
+            "transfer_id": transfer_id,
+            "reasons": reasons,
+            "version": saved.version,
+            "created": saved.created,
+            "update": None,
+        }
+        if not saved.created:
+            return result
+        if render is not None:
+            kind, pdf = render(loaded, assessment)
+            result["dossier"] = self.save_dossier(saved, kind=kind, pdf=pdf)
+        kinds = classify_change(previous.intake, loaded.intake) & (set(PERIODIC) | set(URGENT))
+        if kinds and state in FILED_STATES:
+            result["update"] = self._update_draft(saved, kinds)
+        return result
+
+    def _update_draft(self, saved: Saved, kinds: set[str]) -> dict[str, Any]:
+        urgent = bool(kinds & set(URGENT))
+
+        def work(session: Session) -> dict[str, Any]:
+            row = UpdateDraftRow.model_validate(
+                {
+                    "transfer_id": saved.transfer_id,
+                    "assessment_id": saved.assessment_id,
+                    "kinds": ",".join(sorted(kinds)),
+                    "urgent": urgent,
+                    "created_at": repo.now(),
+                }
+            )
+            session.add(row)
+            session.flush()
+            repo.append_audit(
+                session,
+                actor="reassessment",
+                action="update.drafted",
+                subject=saved.transfer_id,
+                payload={
+                    "assessment": saved.assessment_id,
+                    "kinds": sorted(kinds),
+                    "urgent": urgent,
+                },
+            )
+            return {
+                "kinds": sorted(kinds),
+                "urgent": urgent,
+                "citations": [{**PERIODIC, **URGENT}[k] for k in sorted(kinds)],
+            }
+
+        return unit_of_work(self.engine, work)
+
+    def update_drafts(self, transfer_id: str) -> list[UpdateDraftRow]:
+        with Session(self.engine) as session:
+            rows = list(
+                session.exec(
+                    select(UpdateDraftRow)
+                    .where(UpdateDraftRow.transfer_id == transfer_id)
+                    .order_by(col(UpdateDraftRow.id))
+                ).all()
+            )
+            for r in rows:
+                session.expunge(r)
+            return rows
 
     def verify_audit(self) -> ChainCheck:
         with Session(self.engine) as session:

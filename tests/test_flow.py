@@ -120,3 +120,46 @@ def test_tasks_run_without_a_server() -> None:
     )
     with pytest.raises(ValueError, match="exactly one"):
         load_intake_task.fn(None, None, None)
+
+
+@pytest.mark.prefect
+def test_reassess_portfolio_acts_only_on_what_changed(data_dir: Path) -> None:
+    from flows.reassess import reassess_portfolio
+
+    register = Register()
+    for name in ("bizfly-cloud-support-desk", "cloudfly-card-payments"):
+        loaded = load_intake(EXAMPLES / name / "intake.yaml")
+        register.save(loaded, assess(loaded, AS_OF), actor="t")
+    assert reassess_portfolio(as_of=AS_OF) == []  # nothing changed: nothing written
+    with Session(register.engine) as s:
+        assert len(s.exec(select(AssessmentRow)).all()) == 2
+    results = reassess_portfolio(as_of=date(2027, 1, 5))  # Bizfly's SOC 2 report has lapsed
+    assert [(r["transfer_id"], r["reasons"], r["version"]) for r in results] == [
+        ("bizfly-support-desk-us", ["time"], 2)
+    ]
+    assert len(list((data_dir / "dossiers").rglob("*.pdf"))) == 1
+
+
+@pytest.mark.prefect
+def test_filing_clock_emits_an_event_per_pressing_deadline(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.reassess
+    from flows.reassess import filing_clock
+
+    emitted: list[dict[str, Any]] = []
+    monkeypatch.setattr(flows.reassess, "emit_event", lambda **kw: emitted.append(kw))
+    register = Register()
+    for name in ("bizfly-cloud-support-desk", "fpt-smart-cloud-to-fpt-japan"):
+        loaded = load_intake(EXAMPLES / name / "intake.yaml")
+        register.save(loaded, assess(loaded, date(2026, 8, 1)), actor="t")
+    rows = filing_clock(as_of=date(2026, 8, 1))
+    assert [(r["transfer_id"], r["kind"], r["status"]) for r in rows] == [
+        ("fsc-fpt-japan-joint-use", "initial_filing", "overdue"),
+        ("bizfly-support-desk-us", "initial_filing", "due_soon"),
+    ]
+    assert [e["event"] for e in emitted] == ["dtia.deadline.overdue", "dtia.deadline.due_soon"]
+    assert (
+        emitted[0]["resource"]["prefect.resource.id"]
+        == "dtia.transfer.fsc-fpt-japan-joint-use.initial_filing"
+    )

@@ -17,6 +17,7 @@ class TransferRow(SQLModel, table=True):
     transferor: str
     active: bool = True
     source_path: str | None = None  # where the intake file lives, re-read by re-assessment
+    source_sha256: str | None = Field(default=None, max_length=64)  # its bytes when last saved
     created_at: datetime
 
 
@@ -48,12 +49,14 @@ class AssessmentRow(SQLModel, table=True):
     intake_version_id: int = Field(foreign_key="intake_versions.id")
     as_of: date
     rules_version: str
+    rules_sha256: str = Field(default="", max_length=64)
     input_sha256: str = Field(max_length=64)
     assessment_sha256: str = Field(max_length=64)
     assessment_json: str = Field(sa_column=Column(Text, nullable=False))
     dossier_required: bool
     residual_level: str
     has_blockers: bool
+    recheck_on: date | None = None  # first day on which time alone changes this assessment
     created_at: datetime
 
 
@@ -151,3 +154,21 @@ class QuestionnaireRow(SQLModel, table=True):
     status: str = "waiting"  # waiting | answered | expired
     created_at: datetime
     answered_at: datetime | None = None
+
+
+class UpdateDraftRow(SQLModel, table=True):
+    """An update of a filed dossier that the law requires (Decree 356 Art 20), prepared by
+    re-assessment with its Form 03a change notice, waiting for legal."""
+
+    __tablename__ = "update_drafts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: str = Field(foreign_key="transfers.id", index=True)
+    assessment_id: str = Field(foreign_key="assessments.id")
+    kinds: (
+        str  # comma-separated triggers: purpose, party, pdp_provider, business_line, reorganisation
+    )
+    urgent: bool
+    notice_sha256: str | None = Field(default=None, max_length=64)
+    status: str = "draft"
+    created_at: datetime

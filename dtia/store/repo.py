@@ -15,6 +15,7 @@ from dtia.assessment import Assessment
 from dtia.audit import GENESIS, Entry, canonical, entry_hash
 from dtia.filing import ApprovalFact, EventFact, FilingFacts, State
 from dtia.intake import FileFact, LoadedIntake, TransferIntake
+from dtia.recheck import recheck_on
 from dtia.store.db import ConflictError
 from dtia.store.models import (
     ApprovalRow,
@@ -93,6 +94,7 @@ def save_assessment(
     assessment: Assessment,
     actor: str,
     source_path: str | None = None,
+    source_sha256: str | None = None,
 ) -> tuple[AssessmentRow, bool]:
     """Store the transfer, its intake version and the assessment; ``False`` when the same
     assessment was already stored (nothing is written then)."""
@@ -124,6 +126,7 @@ def save_assessment(
         transfer.active = True
     if source_path is not None:
         transfer.source_path = source_path
+        transfer.source_sha256 = source_sha256
     session.add(transfer)
     version_row = session.exec(
         select(IntakeVersionRow).where(
@@ -161,12 +164,14 @@ def save_assessment(
             "intake_version_id": version_row.id,
             "as_of": assessment.as_of,
             "rules_version": assessment.rules_version,
+            "rules_sha256": assessment.rules_sha256,
             "input_sha256": assessment.input_sha256,
             "assessment_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "assessment_json": text,
             "dossier_required": assessment.applicability.dossier_required,
             "residual_level": assessment.risk.residual.level,
             "has_blockers": any(f.severity == "blocker" for f in assessment.findings),
+            "recheck_on": recheck_on(intake, assessment),
             "created_at": now(),
         }
     )

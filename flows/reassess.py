@@ -1,0 +1,117 @@
+"""Prefect flows that keep the register current: ``reassess_portfolio`` and ``filing_clock``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from dtia.assessment import Assessment
+from dtia.dossier.build import build
+from dtia.errors import DtiaError
+from dtia.intake import LoadedIntake
+from dtia.register import Register
+from flows.assess import today_in_vietnam
+
+
+def _render(loaded: LoadedIntake, assessment: Assessment) -> tuple[str, bytes]:
+    # The register holds the facts read from attachments, not their bytes: re-rendered
+    # dossiers embed the intake, assessment and manifest; attachments stay with the source.
+    made = build(loaded, assessment, {})
+    return made.kind, made.pdf
+
+
+@task(cache_policy=NO_CACHE)
+def find_stale_task(as_of: date) -> list[tuple[str, list[str]]]:
+    return Register().stale(as_of=as_of)
+
+
+@task(cache_policy=NO_CACHE)
+def reassess_chunk_task(
+    chunk: list[tuple[str, list[str]]], as_of: date, render: bool
+) -> list[dict[str, Any]]:
+    register = Register()
+    results = []
+    for transfer_id, reasons in chunk:
+        try:
+            results.append(
+                register.reassess(
+                    transfer_id, as_of=as_of, reasons=reasons, render=_render if render else None
+                )
+            )
+        except DtiaError as exc:  # one bad intake must not stop the portfolio
+            results.append({"transfer_id": transfer_id, "reasons": reasons, "error": str(exc)})
+    return results
+
+
+@flow(name="reassess-portfolio")
+def reassess_portfolio(
+    as_of: date | None = None, chunk_size: int = 200, render: bool = True
+) -> list[dict[str, Any]]:
+    """Re-assess every active transfer whose rules, intake, files or dates changed, in chunks;
+    draft the updates the law requires. Unchanged transfers are only hashed and compared."""
+    when = as_of or today_in_vietnam()
+    stale = find_stale_task(when)
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(stale), chunk_size):
+        results += reassess_chunk_task(stale[start : start + chunk_size], when, render)
+    changed = [r for r in results if r.get("created")]
+    create_table_artifact(
+        key="reassessment",
+        table=[
+            {
+                "transfer": r["transfer_id"],
+                "why": ", ".join(r["reasons"]),
+                "version": r.get("version"),
+                "update": ", ".join(r["update"]["kinds"]) if r.get("update") else "",
+                "error": r.get("error", ""),
+            }
+            for r in results
+        ],
+        description=f"Re-assessment as of {when.isoformat()}: {len(changed)} new versions",
+    )
+    get_run_logger().info(
+        "re-assessed %d stale transfers: %d new versions, %d update drafts",
+        len(results),
+        len(changed),
+        sum(1 for r in results if r.get("update")),
+    )
+    return results
+
+
+@flow(name="filing-clock")
+def filing_clock(as_of: date | None = None) -> list[dict[str, Any]]:
+    """Every open statutory deadline; an event for each one due soon or overdue."""
+    when = as_of or today_in_vietnam()
+    rows = Register().deadlines(as_of=when)
+    for r in rows:
+        if r["status"] in ("due_soon", "overdue"):
+            emit_event(
+                event=f"dtia.deadline.{r['status']}",
+                resource={
+                    "prefect.resource.id": f"dtia.transfer.{r['transfer_id']}.{r['kind']}",
+                    "prefect.resource.name": f"{r['transfer_id']} {r['kind']}",
+                },
+                payload={
+                    k: r[k]
+                    for k in (
+                        "transfer_id",
+                        "kind",
+                        "due",
+                        "legal_end",
+                        "status",
+                        "owed_by",
+                        "citations",
+                    )
+                },
+            )
+    create_table_artifact(
+        key="deadlines",
+        table=rows or [{"transfer_id": "—", "kind": "no open deadline"}],
+        description=f"Open statutory deadlines as of {when.isoformat()}",
+    )
+    return rows
