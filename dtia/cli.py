@@ -500,6 +500,80 @@ def safeguards_submit(
         console.print(f"Resumed the assessment run {waiting.flow_run_id}.")
 
 
+run_app = typer.Typer(
+    help="Run the Prefect flows locally (or on PREFECT_API_URL when set).", no_args_is_help=True
+)
+app.add_typer(run_app, name="run")
+
+
+def _prefect_env() -> None:
+    """Quiet, offline-friendly Prefect defaults for local runs; explicit settings win."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+@run_app.command("assess")
+def run_assess(
+    intake: Annotated[Path, typer.Argument(metavar="INTAKE")],
+    as_of: AsOfOption = None,
+    wait: Annotated[
+        int, typer.Option("--answer-timeout", help="Seconds to wait for a recipient's safeguards.")
+    ] = 24 * 3600,
+) -> None:
+    """Run assess_transfer: safeguards (pausing for missing ones), assessment, dossier, register."""
+    _prefect_env()
+    with err.status("starting Prefect and running assess-transfer…"):
+        from flows.assess import assess_transfer
+
+        result = assess_transfer(
+            intake_path=str(intake.resolve()),
+            as_of=parse_date(as_of) if as_of else None,
+            answer_timeout_seconds=wait,
+        )
+    app_ = result["applicability"]
+    Console(highlight=False, markup=False).print(
+        f"{result['transfer_id']}: dossier {'required' if app_['dossier_required'] else 'not required'}; "
+        f"residual risk {result['risk']['residual']['level']}; {len(result['findings'])} findings; saved."
+    )
+
+
+@run_app.command("reassess")
+def run_reassess(as_of: AsOfOption = None) -> None:
+    """Run reassess_portfolio over the register."""
+    _prefect_env()
+    with err.status("starting Prefect and re-assessing the register…"):
+        from flows.reassess import reassess_portfolio
+
+        results = reassess_portfolio(as_of=parse_date(as_of) if as_of else None)
+    console = Console(highlight=False, markup=False)
+    console.print(
+        f"{len(results)} stale transfers, {sum(1 for r in results if r.get('created'))} new versions, "
+        f"{sum(1 for r in results if r.get('update'))} update drafts"
+    )
+    for r in results:
+        console.print(
+            f"  {r['transfer_id']}: {', '.join(r['reasons'])}"
+            + (f" -> version {r['version']}" if r.get("created") else "")
+            + (f"; update ({', '.join(r['update']['kinds'])})" if r.get("update") else "")
+            + (f"; error: {r['error']}" if r.get("error") else "")
+        )
+
+
+@run_app.command("clock")
+def run_clock(as_of: AsOfOption = None) -> None:
+    """Run filing_clock: every open deadline, with events for the pressing ones."""
+    _prefect_env()
+    with err.status("starting Prefect and checking the clocks…"):
+        from flows.reassess import filing_clock
+
+        rows = filing_clock(as_of=parse_date(as_of) if as_of else None)
+    console = Console(highlight=False, markup=False)
+    console.print(f"{len(rows)} open deadlines")
+    for r in rows:
+        console.print(f"  {r['due']} {r['status']:<9} {r['transfer_id']} {r['kind']}")
+
+
 def _print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
