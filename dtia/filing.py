@@ -188,12 +188,14 @@ def check_event(f: FilingFacts, event: Event, on: date) -> tuple[State, tuple[st
 
 # --- changes between intake versions that the law makes an update (Decree 356 Art 20) ---------
 
-PERIODIC = {"purpose": "Decree 356/2025 Art 20(1)(a)", "party": "Decree 356/2025 Art 20(1)(b)"}
-URGENT = {
-    "reorganisation": "Decree 356/2025 Art 20(2)(a)",
-    "pdp_provider": "Decree 356/2025 Art 20(2)(b)",
-    "business_line": "Decree 356/2025 Art 20(2)(c)",
-}
+
+def triggers(rules: Rules, timing: str) -> dict[str, tuple[str, ...]]:
+    """The Decree 356 Art 20 update triggers of one timing, with their citations."""
+    return {
+        t.code: t.citations
+        for t in rules.files.update_triggers
+        if t.timing == timing and t.in_force(rules.on)
+    }
 
 
 def classify_change(old: TransferIntake, new: TransferIntake) -> set[str]:
@@ -259,12 +261,15 @@ def register_deadlines(
         for change in changes:
             if change.on < first_filed or any(u >= change.on for u in updates):
                 continue
-            extra = tuple(URGENT[k] for k in sorted(change.kinds) if k in URGENT)
+            urgent, periodic_kinds = triggers(rules, "urgent"), triggers(rules, "periodic")
+            extra = tuple(c for k in sorted(change.kinds) if k in urgent for c in urgent[k])
             if extra:
                 out.append(
                     deadline("urgent_update", change.on, as_of, rules, extra_citations=extra)
                 )
-            periodic = tuple(PERIODIC[k] for k in sorted(change.kinds) if k in PERIODIC)
+            periodic = tuple(
+                c for k in sorted(change.kinds) if k in periodic_kinds for c in periodic_kinds[k]
+            )
             if periodic:
                 months = rules.period("periodic_update").months or 6
                 due = next_cycle_end(first_filed, change.on, months)

@@ -24,14 +24,13 @@ from dtia.config import Settings
 from dtia.engine import assess
 from dtia.filing import (
     FILED_STATES,
-    PERIODIC,
-    URGENT,
     ChangeFact,
     Event,
     check_approval,
     check_event,
     classify_change,
     register_deadlines,
+    triggers,
 )
 from dtia.intake import LoadedIntake, Safeguards, load_intake
 from dtia.law import law_files, load_rules
@@ -521,14 +520,21 @@ class Register:
         if render is not None:
             kind, pdf = render(loaded, assessment)
             result["dossier"] = self.save_dossier(saved, kind=kind, pdf=pdf)
-        kinds = classify_change(previous.intake, loaded.intake) & (set(PERIODIC) | set(URGENT))
+        rules = load_rules(as_of)
+        known = triggers(rules, "periodic") | triggers(rules, "urgent")
+        kinds = classify_change(previous.intake, loaded.intake) & set(known)
         if kinds and state in FILED_STATES:
-            result["update"] = self._update_draft(saved, kinds)
+            result["update"] = self._update_draft(
+                saved,
+                kinds,
+                urgent=bool(kinds & set(triggers(rules, "urgent"))),
+                citations=[c for k in sorted(kinds) for c in known[k]],
+            )
         return result
 
-    def _update_draft(self, saved: Saved, kinds: set[str]) -> dict[str, Any]:
-        urgent = bool(kinds & set(URGENT))
-
+    def _update_draft(
+        self, saved: Saved, kinds: set[str], *, urgent: bool, citations: list[str]
+    ) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             row = UpdateDraftRow.model_validate(
                 {
@@ -552,11 +558,7 @@ class Register:
                     "urgent": urgent,
                 },
             )
-            return {
-                "kinds": sorted(kinds),
-                "urgent": urgent,
-                "citations": [{**PERIODIC, **URGENT}[k] for k in sorted(kinds)],
-            }
+            return {"kinds": sorted(kinds), "urgent": urgent, "citations": citations}
 
         return unit_of_work(self.engine, work)
 

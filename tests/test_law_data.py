@@ -175,10 +175,24 @@ def test_processing_services_are_the_decree_list() -> None:
         )
 
 
+def test_update_triggers_are_worded_as_article_20() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    art20 = _unit_text("decree-356-2025")["20"]
+    assert {t.code for t in rules.files.update_triggers} == {
+        "purpose", "party", "reorganisation", "pdp_provider", "business_line"}
+    for t in rules.files.update_triggers:
+        assert t.label_vi in art20, t.code
+
+
 def test_form_wording_is_official() -> None:
     rules = load_rules(date(2026, 11, 22))
     units = _unit_text("decree-356-2025")
-    forms = {"01a": units["Form 01a"], "01b": units["Form 01b"], "09": units["Form 09"]}
+    forms = {
+        "01a": units["Form 01a"],
+        "01b": units["Form 01b"],
+        "03a": units["Form 03a"],
+        "09": units["Form 09"],
+    }
 
     def squash(text: str) -> str:
         return re.sub(r"[\s.…]+", " ", text).strip()

@@ -210,11 +210,18 @@ class ProcessingService(Cited):
     label_en: str
 
 
+class UpdateTrigger(Cited):
+    code: Literal["purpose", "party", "reorganisation", "pdp_provider", "business_line"]
+    timing: Literal["periodic", "urgent"]
+    label_vi: str
+    label_en: str
+
+
 class FormText(Cited):
     """Fixed wording of an official form ({name} marks where the filer's name goes)."""
 
     key: str
-    form: Literal["01a", "01b", "09", "any"]
+    form: Literal["01a", "01b", "03a", "09", "any"]
     text_vi: str
     text_en: str
 
@@ -238,5 +245,6 @@ class LawFiles(Strict):
     form09_fields: tuple[FormField, ...]
     form_texts: tuple[FormText, ...]
     processing_services: tuple[ProcessingService, ...]
+    update_triggers: tuple[UpdateTrigger, ...]
     holidays: tuple[Holiday, ...]
     holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
