@@ -32,7 +32,7 @@ from dtia.filing import (
     register_deadlines,
     triggers,
 )
-from dtia.intake import LoadedIntake, Safeguards, load_intake
+from dtia.intake import LoadedIntake, Safeguards, TransferIntake, load_intake
 from dtia.law import law_files, load_rules
 from dtia.store import repo
 from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
@@ -51,6 +51,9 @@ def _file_sha(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+NoticeRenderer = Callable[[LoadedIntake, Assessment, TransferIntake, set[str], int], bytes]
 
 
 def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool:
@@ -484,6 +487,7 @@ class Register:
         as_of: date,
         reasons: list[str],
         render: Callable[[LoadedIntake, Assessment], tuple[str, bytes]] | None = None,
+        notice_renderer: NoticeRenderer | None = None,
     ) -> dict[str, Any]:
         """A new assessment version for a stale transfer, its dossier, and an update draft
         when the change is one Decree 356 Art 20 makes an update of a filed dossier."""
@@ -524,16 +528,27 @@ class Register:
         known = triggers(rules, "periodic") | triggers(rules, "urgent")
         kinds = classify_change(previous.intake, loaded.intake) & set(known)
         if kinds and state in FILED_STATES:
+            notice = None
+            if notice_renderer is not None:
+                pdf = notice_renderer(loaded, assessment, previous.intake, kinds, saved.version)
+                notice = self.save_dossier(saved, kind="update-notice-03a", pdf=pdf)
             result["update"] = self._update_draft(
                 saved,
                 kinds,
                 urgent=bool(kinds & set(triggers(rules, "urgent"))),
                 citations=[c for k in sorted(kinds) for c in known[k]],
+                notice=notice,
             )
         return result
 
     def _update_draft(
-        self, saved: Saved, kinds: set[str], *, urgent: bool, citations: list[str]
+        self,
+        saved: Saved,
+        kinds: set[str],
+        *,
+        urgent: bool,
+        citations: list[str],
+        notice: str | None,
     ) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             row = UpdateDraftRow.model_validate(
@@ -542,6 +557,7 @@ class Register:
                     "assessment_id": saved.assessment_id,
                     "kinds": ",".join(sorted(kinds)),
                     "urgent": urgent,
+                    "notice_sha256": notice,
                     "created_at": repo.now(),
                 }
             )
@@ -558,7 +574,12 @@ class Register:
                     "urgent": urgent,
                 },
             )
-            return {"kinds": sorted(kinds), "urgent": urgent, "citations": citations}
+            return {
+                "kinds": sorted(kinds),
+                "urgent": urgent,
+                "citations": citations,
+                "notice": notice,
+            }
 
         return unit_of_work(self.engine, work)
 

@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from dtia.assessment import Assessment
-from dtia.dossier.build import build
+from dtia.dossier.build import build, build_update_notice
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake
 from dtia.register import Register
@@ -40,7 +40,11 @@ def reassess_chunk_task(
         try:
             results.append(
                 register.reassess(
-                    transfer_id, as_of=as_of, reasons=reasons, render=_render if render else None
+                    transfer_id,
+                    as_of=as_of,
+                    reasons=reasons,
+                    render=_render if render else None,
+                    notice_renderer=build_update_notice if render else None,
                 )
             )
         except DtiaError as exc:  # one bad intake must not stop the portfolio

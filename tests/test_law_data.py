@@ -179,7 +179,12 @@ def test_update_triggers_are_worded_as_article_20() -> None:
     rules = load_rules(date(2026, 11, 22))
     art20 = _unit_text("decree-356-2025")["20"]
     assert {t.code for t in rules.files.update_triggers} == {
-        "purpose", "party", "reorganisation", "pdp_provider", "business_line"}
+        "purpose",
+        "party",
+        "reorganisation",
+        "pdp_provider",
+        "business_line",
+    }
     for t in rules.files.update_triggers:
         assert t.label_vi in art20, t.code
 

@@ -97,14 +97,30 @@ def test_a_new_recipient_after_acceptance_drafts_a_periodic_update(
     assert register.stale(as_of=date(2026, 9, 1)) == [
         ("bizfly-support-desk-us", ["intake", "time"])
     ]
+    from dtia.dossier.build import build_update_notice
+
     result = register.reassess(
-        "bizfly-support-desk-us", as_of=date(2026, 9, 1), reasons=["intake", "time"]
+        "bizfly-support-desk-us",
+        as_of=date(2026, 9, 1),
+        reasons=["intake", "time"],
+        notice_renderer=build_update_notice,
     )
+    notice = result["update"].pop("notice")
     assert result["update"] == {
         "kinds": ["party"],
         "urgent": False,
         "citations": ["Decree 356/2025 Art 20(1)(b)"],
     }
+    pdf = register.settings.dossier_dir / notice[:2] / f"{notice}.pdf"
+    import subprocess
+
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "THÔNG BÁO THAY ĐỔI NỘI DUNG HỒ SƠ" in text and "Mẫu số 03a" in text
+    assert "Example Helpdesk Holdings Inc." in text and "Decree 356/2025 Art 20(1)(b)" in text
     (draft,) = register.update_drafts("bizfly-support-desk-us")
     assert (draft.kinds, draft.urgent, draft.status) == ("party", False, "draft")
     clocks = {

@@ -191,3 +191,85 @@ def verify(pdf: bytes) -> Verification:
 def read_files(loaded: LoadedIntake, base: Path) -> dict[str, bytes]:
     """The bytes of every file the intake names, read from its folder."""
     return {name: (base / name).read_bytes() for name in sorted(loaded.files)}
+
+
+def build_update_notice(
+    loaded: LoadedIntake, a: Assessment, previous: TransferIntake, kinds: set[str], version: int
+) -> bytes:
+    """Form 03a: the change notice that goes with an update of a filed dossier."""
+    from dtia.dossier.render import environment
+    from dtia.dossier.view import _place, _t
+
+    rules = load_rules(a.as_of)
+    t = loaded.intake.transferor
+    text = {
+        k: _t(rules, k, "03a")
+        for k in (
+            "notice_title",
+            "dossier_name",
+            "part_1",
+            "part_2",
+            "change_content",
+            "change_reason",
+            "part_3",
+            "part_4",
+            "commitment",
+            "staff",
+        )
+    }
+    labels = {x.code: x for x in rules.files.update_triggers}
+    changes = []
+    if "party" in kinds:
+        before = {(r.name, r.country) for r in previous.recipients}
+        changes += [
+            f"Bên nhận / recipient: {r.name} ({r.country}), {r.role.replace('_', ' ')}"
+            for r in loaded.intake.recipients
+            if (r.name, r.country) not in before
+        ]
+    if "purpose" in kinds:
+        old = set(previous.transfer.purposes)
+        changes += [
+            f"Mục đích / purpose: {p}" for p in loaded.intake.transfer.purposes if p not in old
+        ]
+    changes += [labels[k].label_vi for k in sorted(kinds) if k in labels]
+    reasons = [
+        f"{labels[k].label_vi} ({'; '.join(labels[k].citations)})"
+        for k in sorted(kinds)
+        if k in labels
+    ]
+    pdp = t.pdp
+    n = {
+        "title": f"{text['notice_title'].vi} {text['dossier_name'].vi}",
+        "as_of": a.as_of,
+        "place": _place(t.address),
+        "org_header": t.name_vi.upper(),
+        "motto_1": _t(rules, "motto_1", "any").vi,
+        "motto_2": _t(rules, "motto_2", "any").vi,
+        "addressee": _t(rules, "addressee", "any").vi,
+        "name": t.name_vi,
+        **{k: v.vi for k, v in text.items()},
+        "commitment": text["commitment"].vi.replace("{name}", t.name_vi),
+        "rows": [
+            ("Tên tổ chức, doanh nghiệp", t.name_vi),
+            ("Địa chỉ trụ sở chính", t.address),
+            ("Địa chỉ trụ sở giao dịch", t.transaction_address or t.address),
+            ("Mã số thuế", t.tax_code),
+            ("Điện thoại", t.phone),
+            ("Website", t.website),
+            (text["staff"].vi, pdp.name),
+            ("Họ và tên", pdp.name),
+            ("Chức danh", pdp.title),
+            ("Số điện thoại liên lạc (cố định và di động)", pdp.phone),
+            ("Email", pdp.email),
+        ],
+        "changes": changes,
+        "reasons": reasons,
+        "documents": [
+            f"Hồ sơ đánh giá tác động chuyển dữ liệu cá nhân xuyên biên giới, phiên bản {version} "
+            f"(đánh giá ngày {a.as_of.isoformat()})"
+        ],
+    }
+    html = environment().get_template("notice_03a.html.j2").render(n=n)
+    return render_pdf(
+        html, as_of=a.as_of, attachments=[(ASSESSMENT_NAME, a.to_json().encode(), "The assessment")]
+    )

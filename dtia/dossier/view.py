@@ -109,10 +109,12 @@ def _yes_no(value: bool | None) -> str | None:
 
 
 def _t(rules: Rules, key: str, form: str) -> Text2:
-    for t in rules.files.form_texts:
-        if t.key == key and t.form in (form, "any") and t.in_force(rules.on):
-            return Text2(t.text_vi, t.text_en)
-    raise KeyError(f"no form text {key!r} for form {form}")
+    """A form's own wording for ``key``, else the wording shared by the forms."""
+    found = {t.form: t for t in rules.files.form_texts if t.key == key and t.in_force(rules.on)}
+    t = found.get(form) or found.get("any")
+    if t is None:
+        raise KeyError(f"no form text {key!r} for form {form}")
+    return Text2(t.text_vi, t.text_en)
 
 
 def _field(rules: Rules, field_id: str) -> Text2:
