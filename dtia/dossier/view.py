@@ -15,6 +15,7 @@ from typing import Literal
 from dtia.assessment import Assessment, Finding
 from dtia.intake import LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
+from dtia.law.models import FormText
 
 Lang = Literal["vi", "en"]
 
@@ -110,7 +111,9 @@ def _yes_no(value: bool | None) -> str | None:
 
 def _t(rules: Rules, key: str, form: str) -> Text2:
     """A form's own wording for ``key``, else the wording shared by the forms."""
-    found = {t.form: t for t in rules.files.form_texts if t.key == key and t.in_force(rules.on)}
+    found: dict[str, FormText] = {
+        t.form: t for t in rules.files.form_texts if t.key == key and t.in_force(rules.on)
+    }
     t = found.get(form) or found.get("any")
     if t is None:
         raise KeyError(f"no form text {key!r} for form {form}")
