@@ -549,7 +549,11 @@ def _problems_from(exc: ValidationError, lines: dict[str, int]) -> list[Problem]
     return problems
 
 
-class _IntakeLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): several times faster.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _IntakeLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """PyYAML's safe loader, minus two traps.
 
     Dates stay strings, so an impossible date such as 2026-02-30 is reported at its key
@@ -568,7 +572,8 @@ class _IntakeLoader(yaml.SafeLoader):
             if key in seen:
                 self.duplicates.append((str(key), key_node.start_mark.line + 1))
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _IntakeLoader.yaml_implicit_resolvers = {
@@ -678,21 +683,28 @@ def _file_facts(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], l
 
 
 def _validate(
-    raw: dict[str, Any], source: str, lines: dict[str, int], base: Path | None, extra: list[Problem]
+    raw: dict[str, Any], source: str, text: str | None, base: Path | None, extra: list[Problem]
 ) -> LoadedIntake:
-    """Field validation, cross-field checks and file checks, all reported together."""
+    """Field validation, cross-field checks and file checks, all reported together. Lines are
+    looked up in ``text`` only when there is a problem to place (a second YAML pass)."""
     problems = list(extra)
     intake: TransferIntake | None = None
+    error: ValidationError | None = None
     try:
         intake = TransferIntake.model_validate(raw)
     except ValidationError as exc:
-        problems += _problems_from(exc, lines)
+        error = exc
+    lines = _yaml_lines(text) if text and (error is not None or extra) else {}
+    if error is not None:
+        problems += _problems_from(error, lines)
     problems += semantic_problems(raw)
     files: dict[str, FileFact] = {}
     if base is not None:
         files, file_problems = _file_facts(raw, base)
         problems += file_problems
     if problems or intake is None:
+        if not lines and text:
+            lines = _yaml_lines(text)
         unique = {(p.path, p.message): p for p in problems}
         raise IntakeError(
             source,
@@ -713,7 +725,6 @@ def parse_intake(text: str, source: str = "<intake>", base: Path | None = None) 
     raw, duplicates = _read_yaml(text, source)
     if not isinstance(raw, dict):
         raise IntakeError(source, [Problem("", "the intake must be a mapping of keys to values")])
-    lines = _yaml_lines(text)
     if raw.get("schema") != SCHEMA_ID:
         raise IntakeError(
             source,
@@ -721,11 +732,11 @@ def parse_intake(text: str, source: str = "<intake>", base: Path | None = None) 
                 Problem(
                     "schema",
                     f"must be {SCHEMA_ID!r}, got {raw.get('schema')!r}",
-                    lines.get("schema"),
+                    _yaml_lines(text).get("schema"),
                 )
             ],
         )
-    return _validate(raw, source, lines, base, duplicates)
+    return _validate(raw, source, text, base, duplicates)
 
 
 def load_intake(path: Path) -> LoadedIntake:
@@ -748,7 +759,7 @@ def load_intake_model(
     """An intake given as a model (a form, an API call). Without ``base_dir`` the files it
     names cannot be read, so checks that need their content are skipped."""
     raw = intake.model_dump(mode="json", by_alias=True)
-    return _validate(raw, source, {}, base_dir.resolve() if base_dir else None, [])
+    return _validate(raw, source, None, base_dir.resolve() if base_dir else None, [])
 
 
 def input_digest(intake: TransferIntake, files: dict[str, FileFact] | None = None) -> str:
