@@ -481,6 +481,7 @@ def safeguards_submit(
     from dtia.intake import parse_safeguards
     from dtia.register import Register
 
+    _prefect_env()
     try:
         text = answer.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -188,7 +188,13 @@ class Register:
         return unit_of_work(self.engine, work)
 
     def answer_questionnaire(
-        self, *, transfer_id: str, recipient_id: str, safeguards: Safeguards, actor: str
+        self,
+        *,
+        transfer_id: str,
+        recipient_id: str,
+        safeguards: Safeguards,
+        actor: str,
+        only_if_waiting: bool = False,
     ) -> QuestionnaireRow | None:
         """Store the recipient's answer for reuse; returns the request that was waiting, if any."""
 
@@ -204,6 +210,8 @@ class Register:
             ).first()
             if waiting is not None:
                 name, country = waiting.recipient_name, waiting.recipient_country
+            elif only_if_waiting:
+                return None
             else:  # answered without a waiting run: take the recipient from the saved intake
                 current = repo.current_assessment(session, transfer_id=transfer_id)
                 known = repo.intake_of(session, row=current).recipients if current else []

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from prefect import get_run_logger
+from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, resume_flow_run
@@ -43,8 +44,12 @@ def with_safeguards(intake: TransferIntake, answers: dict[str, Safeguards]) -> T
 
 
 def _api_url() -> str | None:
+    """The API this run talks to, also in ephemeral mode (a local server on a random port)."""
     value = PREFECT_API_URL.value()
-    return str(value) if value else None
+    if value:
+        return str(value)
+    with get_client(sync_client=True) as client:
+        return str(client.api_url).rstrip("/") or None
 
 
 def collect_safeguards(
@@ -104,8 +109,14 @@ def collect_safeguards(
                 "nothing was stored"
             )
         answer = Safeguards.model_validate(answer.model_dump())
+        # An answer given through `dtia safeguards submit` is already on file; one given in the
+        # Prefect UI is stored here.
         register.answer_questionnaire(
-            transfer_id=intake.transfer.id, recipient_id=r.id, safeguards=answer, actor="prefect"
+            transfer_id=intake.transfer.id,
+            recipient_id=r.id,
+            safeguards=answer,
+            actor="prefect",
+            only_if_waiting=True,
         )
         answers[r.id] = answer
     if not answers:

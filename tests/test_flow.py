@@ -80,6 +80,14 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Pat
     waiting = _wait_for_questionnaire(register, "fsc-fpt-japan-joint-use")
     answer = load_intake(BIZFLY / "intake.yaml").intake.recipients[0].safeguards
     assert answer is not None and waiting.flow_run_id is not None
+    # as `dtia safeguards submit` does: store the answer, then resume the run on its API
+    register.answer_questionnaire(
+        transfer_id="fsc-fpt-japan-joint-use",
+        recipient_id="fpt-japan",
+        safeguards=answer,
+        actor="recipient",
+    )
+    assert waiting.api_url and waiting.api_url.startswith("http://127.0.0.1:")
     resume_waiting_run(waiting.flow_run_id, waiting.api_url, answer)
     runner.join(timeout=120)
     assert result["pending"] == []
