@@ -8,12 +8,13 @@ wording, with the English rendering for the annex). A value the intake leaves em
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 from dtia.assessment import Assessment, Finding
-from dtia.intake import LoadedIntake, Recipient, TransferIntake
+from dtia.intake import Contact, Contract, LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
 from dtia.law.models import FormText
 
@@ -236,9 +237,10 @@ def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules)
     )
 
 
-def _party_rows(
-    parties: list[tuple[str, str | None, str, str | None, str, str | None]],
-) -> list[list[str]]:
+PartyRow = tuple[str, str | None, str, str | None, str, str | None]
+
+
+def _party_rows(parties: Sequence[PartyRow]) -> list[list[str]]:
     return [
         [str(i), name, tax or "—", contact, contract or "—", service, note or ""]
         for i, (name, tax, contact, contract, service, note) in enumerate(parties, start=1)
@@ -794,109 +796,57 @@ def a_count(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def _contract_text(contract: Contract | None) -> str | None:
+    return f"{contract.reference}, {contract.signed_on.strftime('%d/%m/%Y')}" if contract else None
+
+
+def _contact_text(c: Contact) -> str:
+    return ", ".join(p for p in (c.name, c.title, c.email, c.phone) if p)
+
+
 def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section]:
+    """Form 09 Part B: who transfers on the transferor's behalf, who receives, who else."""
     sec = {s.id: Text2(s.label_vi, s.label_en) for s in rules.sections()}
 
-    def contact(c: object) -> str:
-        name = getattr(c, "name", "")
-        title = getattr(c, "title", None)
-        email = getattr(c, "email", "")
-        phone = getattr(c, "phone", None)
-        return ", ".join(p for p in (name, title, email, phone) if p)
+    def table(
+        section_id: str,
+        number: str,
+        rows: Sequence[PartyRow],
+    ) -> Section:
+        return Section(
+            section_id,
+            number,
+            sec[section_id],
+            [Item("table", table=Table(PARTY_HEADERS, _party_rows(rows)))],
+        )
 
-    out = []
-    behalf = [p for p in intake.other_parties if p.role == "on_behalf"]
-    if behalf:
-        out.append(
-            Section(
-                "B.I",
-                "I.",
-                sec["B.I"],
-                [
-                    Item(
-                        "table",
-                        table=Table(
-                            PARTY_HEADERS,
-                            _party_rows(
-                                [
-                                    (
-                                        p.name,
-                                        p.tax_or_registration_no,
-                                        contact(p.pdp_contact),
-                                        f"{p.contract.reference}, {p.contract.signed_on.strftime('%d/%m/%Y')}"
-                                        if p.contract
-                                        else None,
-                                        p.service,
-                                        p.note,
-                                    )
-                                    for p in behalf
-                                ]
-                            ),
-                        ),
-                    )
-                ],
+    def others(role: str) -> list[PartyRow]:
+        return [
+            (
+                p.name,
+                p.tax_or_registration_no,
+                _contact_text(p.pdp_contact),
+                _contract_text(p.contract),
+                p.service,
+                p.note,
             )
+            for p in intake.other_parties
+            if p.role == role
+        ]
+
+    recipients: list[PartyRow] = [
+        (
+            r.name,
+            r.tax_or_registration_no,
+            _contact_text(r.pdp_contact),
+            _contract_text(r.contract),
+            r.service,
+            f"{r.country}; {r.role.replace('_', ' ')}",
         )
-    out.append(
-        Section(
-            "B.II",
-            "II.",
-            sec["B.II"],
-            [
-                Item(
-                    "table",
-                    table=Table(
-                        PARTY_HEADERS,
-                        _party_rows(
-                            [
-                                (
-                                    r.name,
-                                    r.tax_or_registration_no,
-                                    contact(r.pdp_contact),
-                                    f"{r.contract.reference}, {r.contract.signed_on.strftime('%d/%m/%Y')}"
-                                    if r.contract
-                                    else None,
-                                    r.service,
-                                    f"{r.country}; {r.role.replace('_', ' ')}",
-                                )
-                                for r in intake.recipients
-                            ]
-                        ),
-                    ),
-                )
-            ],
-        )
-    )
-    other = [p for p in intake.other_parties if p.role == "other"]
-    if other:
-        out.append(
-            Section(
-                "B.III",
-                "III.",
-                sec["B.III"],
-                [
-                    Item(
-                        "table",
-                        table=Table(
-                            PARTY_HEADERS,
-                            _party_rows(
-                                [
-                                    (
-                                        p.name,
-                                        p.tax_or_registration_no,
-                                        contact(p.pdp_contact),
-                                        f"{p.contract.reference}, {p.contract.signed_on.strftime('%d/%m/%Y')}"
-                                        if p.contract
-                                        else None,
-                                        p.service,
-                                        p.note,
-                                    )
-                                    for p in other
-                                ]
-                            ),
-                        ),
-                    )
-                ],
-            )
-        )
+        for r in intake.recipients
+    ]
+    out = [table("B.I", "I.", others("on_behalf"))] if others("on_behalf") else []
+    out.append(table("B.II", "II.", recipients))
+    if others("other"):
+        out.append(table("B.III", "III.", others("other")))
     return out
