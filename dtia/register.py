@@ -124,18 +124,10 @@ class Register:
         return unit_of_work(self.engine, work)
 
     def attest(self, *, name: str, country: str, safeguards: Safeguards) -> int:
-        """Store a recipient's safeguards for reuse; evidence expiry is the earliest certificate's."""
-        expiries = [c.expires_on for c in safeguards.certifications]
-        expiries += [e.expires_on for e in safeguards.evidence if e.expires_on]
+        """Store a recipient's safeguards for reuse by every transfer to it."""
 
         def work(session: Session) -> int:
-            row = repo.add_attestation(
-                session,
-                key=repo.recipient_key(name=name, country=country),
-                safeguards_json=safeguards.model_dump_json(),
-                attested_on=safeguards.attested_on,
-                expires_on=min(expiries) if expiries else None,
-            )
+            row = repo.add_attestation(session, name=name, country=country, safeguards=safeguards)
             assert row.id is not None
             return row.id
 
@@ -222,15 +214,7 @@ class Register:
                         "for safeguards or saved in the register"
                     )
                 name, country = match.name, match.country
-            expiries = [c.expires_on for c in safeguards.certifications]
-            expiries += [e.expires_on for e in safeguards.evidence if e.expires_on]
-            repo.add_attestation(
-                session,
-                key=repo.recipient_key(name=name, country=country),
-                safeguards_json=safeguards.model_dump_json(),
-                attested_on=safeguards.attested_on,
-                expires_on=min(expiries) if expiries else None,
-            )
+            repo.add_attestation(session, name=name, country=country, safeguards=safeguards)
             if waiting is not None:
                 waiting.status = "answered"
                 waiting.answered_at = repo.now()

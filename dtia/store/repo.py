@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from dtia.assessment import Assessment
 from dtia.audit import GENESIS, Entry, canonical, entry_hash
 from dtia.filing import ApprovalFact, EventFact, FilingFacts, State
-from dtia.intake import FileFact, LoadedIntake, TransferIntake
+from dtia.intake import FileFact, LoadedIntake, Safeguards, TransferIntake
 from dtia.recheck import recheck_on
 from dtia.store.db import ConflictError
 from dtia.store.models import (
@@ -376,14 +376,17 @@ def recipient_key(*, name: str, country: str) -> str:
 
 
 def add_attestation(
-    session: Session, *, key: str, safeguards_json: str, attested_on: date, expires_on: date | None
+    session: Session, *, name: str, country: str, safeguards: Safeguards
 ) -> AttestationRow:
+    """Keep a recipient's answer; it stays usable until its earliest evidence expires."""
+    expiries = [c.expires_on for c in safeguards.certifications]
+    expiries += [e.expires_on for e in safeguards.evidence if e.expires_on]
     row = AttestationRow.model_validate(
         {
-            "recipient_key": key,
-            "safeguards_json": safeguards_json,
-            "attested_on": attested_on,
-            "expires_on": expires_on,
+            "recipient_key": recipient_key(name=name, country=country),
+            "safeguards_json": safeguards.model_dump_json(),
+            "attested_on": safeguards.attested_on,
+            "expires_on": min(expiries) if expiries else None,
             "created_at": now(),
         }
     )
