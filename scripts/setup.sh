@@ -37,4 +37,7 @@ echo "==> installing dtia into .venv"
 if [ "$demo" -eq 1 ]; then
   echo "==> demo: FPT Smart Cloud -> FPT Japan Holdings, as of 2026-11-22"
   .venv/bin/dtia assess examples/fpt-smart-cloud-to-fpt-japan/intake.yaml --as-of 2026-11-22 --out out/demo
+  echo "==> demo: its A05 dossier (cover Form 01a, Form 09, English annex) and its verification"
+  .venv/bin/dtia dossier examples/fpt-smart-cloud-to-fpt-japan/intake.yaml --as-of 2026-11-22 --out out/demo
+  .venv/bin/dtia dossier verify out/demo/dossier.pdf
 fi
