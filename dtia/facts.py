@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Literal
 
 import pycountry
@@ -55,6 +56,7 @@ _GENERIC_NAME_WORDS = frozenset(
 )
 
 
+@cache  # compiled once per country: this runs for every subject group of every assessment
 def _country_patterns(code: str) -> list[re.Pattern[str]]:
     """Word-start patterns for a country's names ("Korea" also finds "Korean")."""
     country = pycountry.countries.get(alpha_2=code)

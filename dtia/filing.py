@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from dtia.assessment import Assessment, Deadline
 from dtia.clocks import deadline, next_cycle_end
@@ -42,15 +42,8 @@ Event = Literal[
     "stop-order",
     "withdrawn",
 ]
-EVENTS: tuple[Event, ...] = (
-    "filed",
-    "accepted",
-    "completion-requested",
-    "completed",
-    "update-filed",
-    "stop-order",
-    "withdrawn",
-)
+EVENTS: tuple[Event, ...] = get_args(Event)
+STATES: tuple[State, ...] = get_args(State)
 
 
 class FilingError(DtiaError):
@@ -95,17 +88,7 @@ TRANSITIONS: dict[Event, Edge] = {
         FILED_STATES, "stopped", ("Law 91/2025 Art 20(5)", "Decree 356/2025 Art 17(2)")
     ),
     "withdrawn": Edge(
-        frozenset(
-            {
-                "draft",
-                "approved",
-                "filed",
-                "accepted",
-                "completion_requested",
-                "completed",
-                "stopped",
-            }
-        ),
+        frozenset(STATES) - {"withdrawn"},
         "withdrawn",
         ("Law 91/2025 Art 22(2)(a)", "Decree 356/2025 Art 20(2)(a)"),
     ),

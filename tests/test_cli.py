@@ -13,13 +13,16 @@ from tests.support import EXAMPLES, changed, write_intake
 FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml"
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it; with ``data_dir``, against a register of its own."""
     env = {**os.environ, "COLUMNS": "200"}
+    if data_dir is not None:
+        env["DTIA_DATA_DIR"] = str(data_dir)
+        env.pop("DTIA_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "dtia.cli", *args],
         capture_output=True,
         text=True,
-        cwd=cwd,
         timeout=120,
         check=False,
         env=env,
@@ -122,18 +125,8 @@ def test_dossier_and_verify(tmp_path: Path) -> None:
 
 
 def test_the_register_from_the_command_line(tmp_path: Path) -> None:
-    env = {**os.environ, "COLUMNS": "200", "DTIA_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DTIA_DATABASE_URL", None)
-
     def dtia(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "dtia.cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=env,
-        )
+        return run(*args, data_dir=tmp_path / "data")
 
     bizfly = str(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml")
     first = dtia("assess", bizfly, "--as-of", "2026-06-20", "--save", "--json")
@@ -200,18 +193,8 @@ def test_the_register_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_safeguards_template_and_submit(tmp_path: Path) -> None:
-    env = {**os.environ, "DTIA_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DTIA_DATABASE_URL", None)
-
     def dtia(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "dtia.cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=env,
-        )
+        return run(*args, data_dir=tmp_path / "data")
 
     made = dtia("safeguards", "template", "fpt-japan", "--out", str(tmp_path / "q.yaml"))
     assert made.returncode == 0

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from dtia.filing import (
+    STATES,
     TRANSITIONS,
     ApprovalFact,
     ChangeFact,
@@ -36,16 +37,7 @@ def facts(
     return FilingFacts(state, CUR, 2, blockers, approvals, events)  # type: ignore[arg-type]
 
 
-ALL_STATES = [
-    "draft",
-    "approved",
-    "filed",
-    "accepted",
-    "completion_requested",
-    "completed",
-    "stopped",
-    "withdrawn",
-]
+ALL_STATES = list(STATES)
 
 
 @pytest.mark.parametrize("event", list(TRANSITIONS))
