@@ -125,18 +125,18 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
 
 def plain(data_dir: Path) -> tuple[float, int]:
     from dtia.config import Settings
-    from dtia.dossier.build import build_update_notice
+    from dtia.dossier.build import build_for_register, build_update_notice
+    from dtia.portfolio import Reassessor
     from dtia.register import Register
-    from flows.reassess import _render
 
     register = Register(Settings(data_dir=data_dir))
     start = time.perf_counter()
-    results = [
-        register.reassess(
-            tid, as_of=LATER, reasons=reasons, render=_render, notice_renderer=build_update_notice
-        )
-        for tid, reasons in register.stale(as_of=LATER)
-    ]
+    with Reassessor(
+        register, as_of=LATER, render=build_for_register, notice_renderer=build_update_notice
+    ) as reassessor:
+        for tid, reasons in register.stale(as_of=LATER):
+            reassessor.add(tid, reasons)
+    results = reassessor.results
     return time.perf_counter() - start, sum(1 for r in results if r.get("created"))
 
 

@@ -10,19 +10,10 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from dtia.assessment import Assessment
-from dtia.dossier.build import build, build_update_notice
-from dtia.errors import DtiaError
-from dtia.intake import LoadedIntake
+from dtia.dossier.build import build_for_register, build_update_notice
+from dtia.portfolio import Reassessor
 from dtia.register import Register
 from flows.assess import today_in_vietnam
-
-
-def _render(loaded: LoadedIntake, assessment: Assessment) -> tuple[str, bytes]:
-    # The register holds the facts read from attachments, not their bytes: re-rendered
-    # dossiers embed the intake, assessment and manifest; attachments stay with the source.
-    made = build(loaded, assessment, {})
-    return made.kind, made.pdf
 
 
 @task(cache_policy=NO_CACHE)
@@ -32,24 +23,16 @@ def find_stale_task(as_of: date) -> list[tuple[str, list[str]]]:
 
 @task(cache_policy=NO_CACHE)
 def reassess_chunk_task(
-    chunk: list[tuple[str, list[str]]], as_of: date, render: bool
+    chunk: list[tuple[str, list[str]]], reassessor: Reassessor
 ) -> list[dict[str, Any]]:
-    register = Register()
-    results = []
-    for transfer_id, reasons in chunk:
-        try:
-            results.append(
-                register.reassess(
-                    transfer_id,
-                    as_of=as_of,
-                    reasons=reasons,
-                    render=_render if render else None,
-                    notice_renderer=build_update_notice if render else None,
-                )
-            )
-        except DtiaError as exc:  # one bad intake must not stop the portfolio
-            results.append({"transfer_id": transfer_id, "reasons": reasons, "error": str(exc)})
-    return results
+    """Prepare a chunk; versions whose dossiers are queued are stored by a later task."""
+    return [r for transfer_id, reasons in chunk for r in reassessor.add(transfer_id, reasons)]
+
+
+@task(cache_policy=NO_CACHE)
+def store_queued_task(reassessor: Reassessor) -> list[dict[str, Any]]:
+    """Render the dossiers still queued and store their versions."""
+    return reassessor.flush()
 
 
 @flow(name="reassess-portfolio")
@@ -57,12 +40,21 @@ def reassess_portfolio(
     as_of: date | None = None, chunk_size: int = 200, render: bool = True
 ) -> list[dict[str, Any]]:
     """Re-assess every active transfer whose rules, intake, files or dates changed, in chunks;
-    draft the updates the law requires. Unchanged transfers are only hashed and compared."""
+    render the changed ones' dossiers in parallel processes; draft the updates the law
+    requires. Unchanged transfers are only hashed and compared."""
     when = as_of or today_in_vietnam()
     stale = find_stale_task(when)
     results: list[dict[str, Any]] = []
-    for start in range(0, len(stale), chunk_size):
-        results += reassess_chunk_task(stale[start : start + chunk_size], when, render)
+    with Reassessor(
+        Register(),
+        as_of=when,
+        render=build_for_register if render else None,
+        notice_renderer=build_update_notice if render else None,
+    ) as reassessor:
+        for start in range(0, len(stale), chunk_size):
+            results += reassess_chunk_task(stale[start : start + chunk_size], reassessor)
+        results += store_queued_task(reassessor)
+    results.sort(key=lambda r: str(r["transfer_id"]))
     changed = [r for r in results if r.get("created")]
     create_table_artifact(
         key="reassessment",
