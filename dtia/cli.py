@@ -444,6 +444,73 @@ def db_upgrade() -> None:
     )
 
 
+users_app = typer.Typer(help="Portal users and their API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    role: Annotated[str, typer.Option("--role", help="compliance_officer, legal or auditor.")],
+) -> None:
+    """Create a portal user; the new API token is the last line printed (shown only now)."""
+    from dtia.portal.accounts import Accounts, Role
+    from dtia.register import Register
+
+    roles = [r.value for r in Role]
+    if role not in roles:
+        raise typer.BadParameter(f"{role!r}: choose one of {', '.join(roles)}", param_hint="--role")
+    token = Accounts(Register().engine).add(name, Role(role))
+    err.print(f"user {name} added as {role}; keep this token, it is not stored and is shown once:")
+    print(token)
+
+
+@users_app.command("revoke")
+def users_revoke(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Disable a user's token and end its portal sessions."""
+    from dtia.portal.accounts import Accounts
+    from dtia.register import Register
+
+    Accounts(Register().engine).revoke(name)
+    Console(highlight=False, markup=False).print(f"user {name} revoked")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Portal users, their roles and whether their token works."""
+    from rich.table import Table
+
+    from dtia.portal.accounts import Accounts
+    from dtia.register import Register
+
+    table = Table("name", "role", "active", "created (UTC)")
+    for u in Accounts(Register().engine).users():
+        table.add_row(
+            u.name, u.role, "yes" if u.active else "revoked", f"{u.created_at:%Y-%m-%d %H:%M}"
+        )
+    Console(highlight=False, markup=False).print(table)
+
+
+@app.command()
+def portal(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve the portal: register, transfers, downloads, filings, questionnaires, JSON API."""
+    import logging
+
+    import uvicorn
+
+    from dtia.portal.app import create_app
+
+    _prefect_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    application = create_app()
+    err.print(f"dtia portal on http://{host}:{port}/  (API description: /api/openapi.json)")
+    # uvicorn's own access log would print questionnaire tokens: the app logs redacted paths
+    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+
+
 safeguards_app = typer.Typer(help="Recipients' safeguards questionnaires.", no_args_is_help=True)
 app.add_typer(safeguards_app, name="safeguards")
 

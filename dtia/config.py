@@ -13,12 +13,14 @@ def _default_data_dir() -> Path:
 
 class Settings(BaseSettings):
     """DTIA_DATA_DIR: where the SQLite database and dossier files live.
-    DTIA_DATABASE_URL: a SQLAlchemy URL (postgresql+psycopg://...) to use instead of SQLite."""
+    DTIA_DATABASE_URL: a SQLAlchemy URL (postgresql+psycopg://...) to use instead of SQLite.
+    DTIA_PORTAL_URL: the portal's address as recipients reach it (questionnaire links)."""
 
     model_config = SettingsConfigDict(env_prefix="DTIA_", extra="ignore")
 
     data_dir: Path = _default_data_dir()
     database_url: str | None = None
+    portal_url: str = "http://127.0.0.1:8080"
 
     def url(self) -> str:
         if self.database_url:

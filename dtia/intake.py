@@ -38,6 +38,8 @@ SCHEMA_ID = "dtia.intake/v1"
 
 # Files whose text the engine reads to check what a published policy discloses.
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
+# The folder, under the data folder, that holds evidence recipients uploaded on the portal.
+STORED_EVIDENCE = "evidence"
 
 
 def _iso_date(value: object) -> object:
@@ -656,7 +658,17 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield key_path, value.strip()
 
 
-def _file_facts(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], list[Problem]]:
+def file_root(rel: str, base: Path, data_dir: Path | None) -> Path:
+    """The folder a path the intake names is relative to: evidence a recipient uploaded on
+    the portal is kept in the data folder, everything else lies next to the intake."""
+    if data_dir is not None and rel.startswith(STORED_EVIDENCE + "/"):
+        return data_dir
+    return base
+
+
+def _file_facts(
+    raw: dict[str, Any], base: Path, stored: Path | None = None
+) -> tuple[dict[str, FileFact], list[Problem]]:
     problems: list[Problem] = []
     files: dict[str, FileFact] = {}
     for key_path, rel in referenced_paths(raw):
@@ -666,8 +678,9 @@ def _file_facts(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], l
             _relative_path(rel)
         except ValueError:
             continue  # reported by the field validation
-        target = (base / rel).resolve()
-        if not target.is_relative_to(base):
+        root = file_root(rel, base, stored)
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root):
             problems.append(Problem(key_path, f"{rel!r} leads outside the intake's folder"))
         elif not target.is_file():
             problems.append(Problem(key_path, f"file {rel!r} does not exist next to the intake"))
@@ -683,7 +696,12 @@ def _file_facts(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], l
 
 
 def _validate(
-    raw: dict[str, Any], source: str, text: str | None, base: Path | None, extra: list[Problem]
+    raw: dict[str, Any],
+    source: str,
+    text: str | None,
+    base: Path | None,
+    extra: list[Problem],
+    stored: Path | None = None,
 ) -> LoadedIntake:
     """Field validation, cross-field checks and file checks, all reported together. Lines are
     looked up in ``text`` only when there is a problem to place (a second YAML pass)."""
@@ -700,7 +718,7 @@ def _validate(
     problems += semantic_problems(raw)
     files: dict[str, FileFact] = {}
     if base is not None:
-        files, file_problems = _file_facts(raw, base)
+        files, file_problems = _file_facts(raw, base, stored)
         problems += file_problems
     if problems or intake is None:
         if not lines and text:
@@ -754,12 +772,18 @@ def load_intake(path: Path) -> LoadedIntake:
 
 
 def load_intake_model(
-    intake: TransferIntake, base_dir: Path | None = None, source: str = "<intake>"
+    intake: TransferIntake,
+    base_dir: Path | None = None,
+    source: str = "<intake>",
+    data_dir: Path | None = None,
 ) -> LoadedIntake:
     """An intake given as a model (a form, an API call). Without ``base_dir`` the files it
-    names cannot be read, so checks that need their content are skipped."""
+    names cannot be read, so checks that need their content are skipped. With ``data_dir``,
+    paths under ``evidence/`` are read from the data folder, where recipients' uploads are
+    kept."""
     raw = intake.model_dump(mode="json", by_alias=True)
-    return _validate(raw, source, None, base_dir.resolve() if base_dir else None, [])
+    stored = data_dir.resolve() if data_dir else None
+    return _validate(raw, source, None, base_dir.resolve() if base_dir else None, [], stored)
 
 
 def input_digest(intake: TransferIntake, files: dict[str, FileFact] | None = None) -> str:

@@ -6,6 +6,11 @@ explained; the answer is validated like an intake (every problem with its key pa
 
 from __future__ import annotations
 
+from typing import Any
+
+from dtia.intake import TransferIntake
+from dtia.law import Rules
+
 QUESTIONS: list[tuple[str, str, str]] = [
     ("attested_by", "Who answers (name and role)", "~"),
     ("attested_on", "Date of this answer (YYYY-MM-DD)", "~"),
@@ -53,3 +58,25 @@ def template(
     ]
     body = [f"# {question}\n{key}: {example}" for key, question, example in QUESTIONS]
     return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
+
+
+def context(intake: TransferIntake, recipient_id: str, rules: Rules) -> dict[str, Any]:
+    """What a recipient is shown with the questionnaire: who asks, which data, for what.
+    Nothing else of the transfer (other recipients, volumes, gaps) leaves the register."""
+    recipient = next(r for r in intake.recipients if r.id == recipient_id)
+    labels = {c.code: c for c in (*rules.files.basic_data, *rules.files.sensitive_data)}
+    flows = [f for f in intake.flows if f.recipient in (recipient.id, recipient.name)]
+    return {
+        "transfer_title": intake.transfer.title,
+        "asked_by": intake.transferor.name_foreign or intake.transferor.name_vi,
+        "asked_by_vi": intake.transferor.name_vi,
+        "recipient": {"id": recipient.id, "name": recipient.name, "country": recipient.country},
+        "service": recipient.service,
+        "purposes": sorted({f.purpose for f in flows} or set(intake.transfer.purposes)),
+        "data": [
+            f"{labels[c].label_en} ({labels[c].label_vi})" if c in labels else c
+            for c in (*intake.data.basic, *intake.data.sensitive)
+        ],
+        "includes_sensitive": bool(intake.data.sensitive)
+        and any(f.includes_sensitive for f in flows),
+    }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
 
 from dtia.assessment import Assessment, Deadline
@@ -54,6 +55,7 @@ def _file_sha(path: Path) -> str | None:
 
 
 NoticeRenderer = Callable[[LoadedIntake, Assessment, TransferIntake, set[str], int], bytes]
+Renderer = Callable[[LoadedIntake, Assessment], tuple[str, bytes]]
 
 
 def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool:
@@ -68,6 +70,21 @@ def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool
         if _file_sha(path.parent / rel) != fact["sha256"]:
             return True
     return False
+
+
+@dataclass(frozen=True)
+class PendingReassessment:
+    """A re-assessment computed but not yet stored (see ``Register.prepare_reassessment``)."""
+
+    transfer_id: str
+    reasons: list[str]
+    as_of: date
+    previous: LoadedIntake
+    loaded: LoadedIntake
+    assessment: Assessment
+    state: str
+    source_path: str | None  # set when the intake file was re-read
+    new: bool  # no stored assessment has this key yet
 
 
 @dataclass(frozen=True)
@@ -150,8 +167,10 @@ class Register:
         country: str,
         flow_run_id: str | None,
         api_url: str | None,
+        context: dict[str, Any] | None = None,
     ) -> int:
-        """Record that a recipient was asked for its safeguards (and which run waits)."""
+        """Record that a recipient was asked for its safeguards (and which run waits), with
+        what the recipient is shown (``dtia.questionnaire.context``)."""
 
         def work(session: Session) -> int:
             row = QuestionnaireRow.model_validate(
@@ -163,6 +182,7 @@ class Register:
                     "flow_run_id": flow_run_id,
                     "api_url": api_url,
                     "created_at": repo.now(),
+                    "context_json": json.dumps(context or {}),
                 }
             )
             session.add(row)
@@ -443,7 +463,14 @@ class Register:
             .subquery()
         )
         query = (
-            select(TransferRow, AssessmentRow, IntakeVersionRow.files_json)
+            sa_select(
+                col(TransferRow.id),
+                col(TransferRow.source_path),
+                col(TransferRow.source_sha256),
+                col(AssessmentRow.rules_sha256),
+                col(AssessmentRow.recheck_on),
+                col(IntakeVersionRow.files_json),
+            )
             .join(latest, col(latest.c.transfer_id) == col(TransferRow.id))
             .join(
                 AssessmentRow,
@@ -455,34 +482,31 @@ class Register:
             )
             .where(col(TransferRow.active))
             .order_by(col(TransferRow.id))
+            # streamed in batches: a large register is never held in memory at once
+            .execution_options(yield_per=500)
         )
         out: list[tuple[str, list[str]]] = []
         with Session(self.engine) as session:
-            for transfer, current, files_json in session.exec(query).all():
+            for tid, source, source_sha, rules_sha256, recheck_on, files_json in session.execute(
+                query
+            ):
                 reasons = []
-                if current.rules_sha256 != rules_sha:
+                if rules_sha256 != rules_sha:
                     reasons.append("rules")
-                if transfer.source_path and _source_changed(
-                    transfer.source_path, transfer.source_sha256, files_json
-                ):
+                if source and _source_changed(source, source_sha, files_json):
                     reasons.append("intake")
-                if current.recheck_on is not None and current.recheck_on <= as_of:
+                if recheck_on is not None and recheck_on <= as_of:
                     reasons.append("time")
                 if reasons:
-                    out.append((transfer.id, reasons))
+                    out.append((tid, reasons))
         return out
 
-    def reassess(
-        self,
-        transfer_id: str,
-        *,
-        as_of: date,
-        reasons: list[str],
-        render: Callable[[LoadedIntake, Assessment], tuple[str, bytes]] | None = None,
-        notice_renderer: NoticeRenderer | None = None,
-    ) -> dict[str, Any]:
-        """A new assessment version for a stale transfer, its dossier, and an update draft
-        when the change is one Decree 356 Art 20 makes an update of a filed dossier."""
+    def prepare_reassessment(
+        self, transfer_id: str, *, as_of: date, reasons: list[str]
+    ) -> PendingReassessment:
+        """Re-assess a stale transfer without writing anything: what ``commit_reassessment``
+        stores, once its dossier is rendered (so an interrupted run leaves no version
+        without its dossier)."""
         with Session(self.engine) as session:
             current = repo.current_assessment(session, transfer_id=transfer_id)
             transfer = session.get(TransferRow, transfer_id)
@@ -494,35 +518,63 @@ class Register:
                 or FilingRow(transfer_id=transfer_id, updated_at=repo.now())
             ).state
             source = transfer.source_path
-        loaded = previous
-        if "intake" in reasons and source and Path(source).is_file():
-            loaded = load_intake(Path(source))
-        assessment = assess(loaded, as_of)
-        saved = self.save(
-            loaded,
-            assessment,
-            actor="reassessment",
+            loaded = previous
+            if "intake" in reasons and source and Path(source).is_file():
+                loaded = load_intake(Path(source))
+            assessment = assess(loaded, as_of)
+            new = session.get(AssessmentRow, repo.assessment_key(assessment)) is None
+        return PendingReassessment(
+            transfer_id=transfer_id,
+            reasons=reasons,
+            as_of=as_of,
+            previous=previous,
+            loaded=loaded,
+            assessment=assessment,
+            state=state,
             source_path=source if loaded is not previous else None,
+            new=new,
+        )
+
+    def commit_reassessment(
+        self,
+        pending: PendingReassessment,
+        *,
+        dossier: tuple[str, bytes] | None = None,
+        notice_renderer: NoticeRenderer | None = None,
+    ) -> dict[str, Any]:
+        """Store a prepared re-assessment, its dossier, and an update draft when the change
+        is one Decree 356 Art 20 makes an update of a filed dossier."""
+        saved = self.save(
+            pending.loaded,
+            pending.assessment,
+            actor="reassessment",
+            source_path=pending.source_path,
         )
         result: dict[str, Any] = {
-            "transfer_id": transfer_id,
-            "reasons": reasons,
+            "transfer_id": pending.transfer_id,
+            "reasons": pending.reasons,
             "version": saved.version,
             "created": saved.created,
             "update": None,
         }
         if not saved.created:
             return result
-        if render is not None:
-            kind, pdf = render(loaded, assessment)
+        if dossier is not None:
+            kind, pdf = dossier
             result["dossier"] = self.save_dossier(saved, kind=kind, pdf=pdf)
-        rules = load_rules(as_of)
+        rules = load_rules(pending.as_of)
         known = triggers(rules, "periodic") | triggers(rules, "urgent")
-        kinds = classify_change(previous.intake, loaded.intake) & set(known)
-        if kinds and state in FILED_STATES:
+        kinds = classify_change(pending.previous.intake, pending.loaded.intake) & set(known)
+        if kinds and pending.state in FILED_STATES:
             notice = None
             if notice_renderer is not None:
-                pdf = notice_renderer(loaded, assessment, previous.intake, kinds, saved.version)
+                pdf = notice_renderer(
+                    pending.loaded,
+                    pending.assessment,
+                    pending.previous.intake,
+                    kinds,
+                    saved.version,
+                )
                 notice = self.save_dossier(saved, kind="update-notice-03a", pdf=pdf)
             result["update"] = self._update_draft(
                 saved,
@@ -532,6 +584,20 @@ class Register:
                 notice=notice,
             )
         return result
+
+    def reassess(
+        self,
+        transfer_id: str,
+        *,
+        as_of: date,
+        reasons: list[str],
+        render: Renderer | None = None,
+        notice_renderer: NoticeRenderer | None = None,
+    ) -> dict[str, Any]:
+        """Prepare, render (when the version is new) and commit one stale transfer."""
+        pending = self.prepare_reassessment(transfer_id, as_of=as_of, reasons=reasons)
+        dossier = render(pending.loaded, pending.assessment) if render and pending.new else None
+        return self.commit_reassessment(pending, dossier=dossier, notice_renderer=notice_renderer)
 
     def _update_draft(
         self,

@@ -49,8 +49,10 @@ def assess_task(loaded: LoadedIntake, as_of: date) -> Assessment:
 
 
 @task(cache_policy=NO_CACHE)
-def render_task(loaded: LoadedIntake, assessment: Assessment, folder: str | None) -> Dossier:
-    files = read_files(loaded, Path(folder)) if folder else {}
+def render_task(
+    loaded: LoadedIntake, assessment: Assessment, folder: str | None, data_dir: str | None = None
+) -> Dossier:
+    files = read_files(loaded, Path(folder), Path(data_dir) if data_dir else None) if folder else {}
     return build(loaded, assessment, files)
 
 
@@ -151,7 +153,8 @@ def assess_transfer(
             base_dir=Path(folder) if folder else None,
         )
     assessment = assess_task(loaded, when)
-    dossier = render_task(loaded, assessment, folder)
+    data_dir = str(register.settings.data_dir) if register is not None else None
+    dossier = render_task(loaded, assessment, folder, data_dir)
     source = str(Path(intake_path).resolve()) if intake_path else None
     stored = save_task(loaded, assessment, dossier, source) if save else None
     artifacts_task(assessment, stored)

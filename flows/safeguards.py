@@ -9,12 +9,13 @@ answer is in, so a run that times out leaves no half-written assessment.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 from prefect.exceptions import FlowPauseTimeout
@@ -23,6 +24,9 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake, Safeguards, TransferIntake, load_intake_model
+from dtia.law import load_rules
+from dtia.portal.links import LINK_DAYS, Links
+from dtia.questionnaire import context
 from dtia.register import Register
 
 
@@ -83,10 +87,25 @@ def collect_safeguards(
             country=r.country,
             flow_run_id=flow_run_id,
             api_url=_api_url(),
+            context=context(intake, r.id, load_rules(as_of)),
+        )
+        token = Links(register).issue(intake.transfer.id, r.id, actor="dtia", now=datetime.now(UTC))
+        # The link is a secret: it goes into an artifact for the people who run the
+        # assessment, never into the logs.
+        create_markdown_artifact(
+            key=f"questionnaire-{r.id}",
+            markdown=(
+                f"### Safeguards questionnaire for {r.name} ({r.country})\n\n"
+                f"Send this link to the recipient (it works once, for {LINK_DAYS} days):\n\n"
+                f"{register.settings.portal_url.rstrip('/')}/q/{token}\n\n"
+                f"Or send the file from `dtia safeguards template {r.id}` and enter the "
+                f"answer with `dtia safeguards submit {intake.transfer.id} {r.id} FILE`."
+            ),
+            description=f"Questionnaire link for {r.id}",
         )
         logger.info(
-            "Waiting for %s to answer the safeguards questionnaire "
-            "(dtia safeguards submit %s %s FILE)",
+            "Waiting for %s to answer the safeguards questionnaire (link in the run's "
+            "artifacts, on the portal, or dtia safeguards submit %s %s FILE)",
             r.id,
             intake.transfer.id,
             r.id,
@@ -122,7 +141,9 @@ def collect_safeguards(
     if not answers:
         return loaded
     filled = with_safeguards(intake, answers)
-    return load_intake_model(filled, base_dir, source=loaded.source)
+    return load_intake_model(
+        filled, base_dir, source=loaded.source, data_dir=register.settings.data_dir
+    )
 
 
 def resume_waiting_run(flow_run_id: str, api_url: str | None, safeguards: Safeguards) -> None:

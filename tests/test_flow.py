@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import date
@@ -96,6 +97,13 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Pat
     recipient = load_intake(FPT / "intake.yaml").intake.recipients[0]
     assert register.attestation(name=recipient.name, country=recipient.country, on=AS_OF) == answer
     assert register.verify_audit().ok
+    # the run issued a questionnaire link (its token hashed) with what the recipient is shown
+    with Session(register.engine) as s:
+        (row,) = s.exec(select(QuestionnaireRow)).all()
+    assert row.status == "answered" and row.token_sha256 and row.token_expires_at
+    shown = json.loads(row.context_json)
+    assert shown["recipient"] == {"id": "fpt-japan", "name": recipient.name, "country": "JP"}
+    assert shown["data"] and shown["purposes"]
 
 
 @pytest.mark.prefect

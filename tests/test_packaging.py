@@ -28,3 +28,11 @@ def test_the_wheel_ships_data_and_templates(tmp_path: Path) -> None:
         "dtia_templates/memo.html.j2",
     } <= names
     assert "flows/assess.py" in names and "dtia/py.typed" in names
+    migrations = {
+        p.name for p in (ROOT / "dtia" / "store" / "migrations" / "versions").glob("*.py")
+    }
+    assert {f"dtia/store/migrations/versions/{n}" for n in migrations} <= names
+    assert {"dtia/store/migrations/env.py", "dtia/store/migrations/script.py.mako"} <= names
+    portal = {p.name for p in (ROOT / "templates" / "portal").iterdir()}
+    assert {f"dtia_templates/portal/{n}" for n in portal} <= names
+    assert "dtia/portal/app.py" in names

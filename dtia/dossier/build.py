@@ -20,7 +20,7 @@ from dtia.assessment import Assessment
 from dtia.dossier.render import render_html, render_memo_html, render_pdf
 from dtia.dossier.view import build_view
 from dtia.errors import DtiaError
-from dtia.intake import FileFact, LoadedIntake, TransferIntake, input_digest
+from dtia.intake import FileFact, LoadedIntake, TransferIntake, file_root, input_digest
 from dtia.law import load_rules
 
 INTAKE_NAME = "intake.json"
@@ -118,6 +118,14 @@ def build(loaded: LoadedIntake, a: Assessment, file_bytes: dict[str, bytes]) -> 
     return Dossier(kind, f"{kind}.pdf", pdf, a, man)
 
 
+def build_for_register(loaded: LoadedIntake, a: Assessment) -> tuple[str, bytes]:
+    """A re-rendered dossier for the register: kind and PDF. The register holds the facts
+    read from attachments, not their bytes, so it embeds intake, assessment and manifest;
+    the attachments stay with the source. Top-level, so worker processes can run it."""
+    made = build(loaded, a, {})
+    return made.kind, made.pdf
+
+
 def embedded_files(pdf: bytes) -> dict[str, bytes]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -188,9 +196,12 @@ def verify(pdf: bytes) -> Verification:
     )
 
 
-def read_files(loaded: LoadedIntake, base: Path) -> dict[str, bytes]:
-    """The bytes of every file the intake names, read from its folder."""
-    return {name: (base / name).read_bytes() for name in sorted(loaded.files)}
+def read_files(loaded: LoadedIntake, base: Path, data_dir: Path | None = None) -> dict[str, bytes]:
+    """The bytes of every file the intake names, read from its folder (and uploaded
+    evidence from the data folder)."""
+    return {
+        name: (file_root(name, base, data_dir) / name).read_bytes() for name in sorted(loaded.files)
+    }
 
 
 def build_update_notice(

@@ -154,6 +154,54 @@ class QuestionnaireRow(SQLModel, table=True):
     status: str = "waiting"  # waiting | answered | expired
     created_at: datetime
     answered_at: datetime | None = None
+    # a link /q/{token} for the recipient: only the token's hash is kept; it works once
+    token_sha256: str | None = Field(default=None, max_length=64, unique=True)
+    token_expires_at: datetime | None = None
+    # what the recipient is shown: who asks, which data, for what (no other register data)
+    context_json: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default="{}")
+    )
+
+
+class UserRow(SQLModel, table=True):
+    """A portal user. The API token is shown once when the user is added; only its hash is kept."""
+
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True, max_length=100)
+    role: str = Field(max_length=32)
+    token_sha256: str = Field(max_length=64, unique=True)
+    active: bool = True
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class SessionRow(SQLModel, table=True):
+    """A browser session of the portal, keyed by the hash of its cookie value."""
+
+    __tablename__ = "portal_sessions"
+
+    id_sha256: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(foreign_key="users.name", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+
+
+class PortalRunRow(SQLModel, table=True):
+    """An assessment run started from the portal, and how far it got."""
+
+    __tablename__ = "portal_runs"
+
+    id: str = Field(primary_key=True, max_length=32)
+    started_by: str = Field(max_length=100)
+    intake_path: str
+    status: str = "queued"  # queued | running | completed | failed
+    flow_run_id: str | None = Field(default=None, max_length=36)
+    transfer_id: str | None = Field(default=None, max_length=64)
+    message: str = ""
+    created_at: datetime
+    finished_at: datetime | None = None
 
 
 class UpdateDraftRow(SQLModel, table=True):

@@ -1,0 +1,774 @@
+"""The portal: pages for legal, auditors and compliance officers, a JSON API, and the
+recipients' questionnaire pages. A thin layer over the register: every rule it applies
+(filing guards, clocks, validation) is the same one the CLI applies.
+
+Roles (``ROLE_MATRIX`` lists every route): everyone signed in reads the register and
+downloads dossiers; only legal approves, records filing events and issues questionnaire
+links; only compliance officers start assessment runs. A questionnaire token opens its
+own page and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dtia import __version__
+from dtia.assessment import Assessment
+from dtia.config import Settings
+from dtia.diff import diff_versions
+from dtia.dossier.render import template_source
+from dtia.errors import DtiaError, IntakeError, Problem
+from dtia.filing import EVENTS, Event, FilingError
+from dtia.intake import parse_safeguards
+from dtia.portal.accounts import Accounts, BrowserSession, Role, User
+from dtia.portal.links import LinkError, Links
+from dtia.portal.reader import NotFound, Reader
+from dtia.portal.runs import MAX_UPLOAD, Runs, UploadError
+from dtia.questionnaire import QUESTIONS
+from dtia.register import Register
+from dtia.store.db import StoreError
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+COOKIE = "dtia_session"
+LOGIN_COOKIE = "dtia_login_csrf"
+MAX_EVIDENCE = 10 * 1024 * 1024
+MAX_EVIDENCE_FILES = 5
+TRANSFER_ID = re.compile(r"[a-z0-9-]{3,64}")
+RECIPIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+ALL = (Role.compliance_officer, Role.legal, Role.auditor)
+LEGAL = (Role.legal,)
+OFFICER = (Role.compliance_officer,)
+
+log = logging.getLogger("dtia.portal")
+
+
+class PortalError(Exception):
+    def __init__(self, status: int, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = problems or []
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    csrf: str | None  # None for bearer tokens: no cookie, no cross-site request to forge
+
+
+class FilingEventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: Event
+    on: date
+    reference: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date | None = None
+
+
+def _principal(request: Request) -> Principal | None:
+    """Who sends this request: a bearer token, or a browser session cookie."""
+    accounts: Accounts = request.app.state.accounts
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        user = accounts.by_token(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise PortalError(401, "invalid API token")
+        return Principal(user, None)
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        found: BrowserSession | None = accounts.session(cookie, now=request.app.state.clock())
+        if found is not None:
+            return Principal(found.user, found.csrf_token)
+    return None
+
+
+def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: 401 without valid credentials, 403 for another role, and for a form or
+    API post made with a session cookie, 403 unless it carries the session's CSRF token."""
+
+    async def dependency(request: Request) -> Principal:
+        who = _principal(request)
+        if who is None:
+            raise PortalError(401, "sign in first (or send Authorization: Bearer TOKEN)")
+        if who.user.role not in roles:
+            raise PortalError(
+                403, f"the {who.user.role.value.replace('_', ' ')} role may not do this"
+            )
+        if request.method == "POST" and who.csrf is not None:
+            sent = request.headers.get("x-csrf-token")
+            if sent is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                value = (await request.form()).get("csrf_token")
+                sent = value if isinstance(value, str) else None
+            if not sent or not secrets.compare_digest(sent, who.csrf):
+                raise PortalError(403, "the form's CSRF token is missing or wrong; reload the page")
+        return who
+
+    return dependency
+
+
+Anyone = Annotated[Principal, Depends(requires(*ALL))]
+Legal = Annotated[Principal, Depends(requires(*LEGAL))]
+Officer = Annotated[Principal, Depends(requires(*OFFICER))]
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: template_source(f"portal/{name}")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["version"] = __version__
+    return env
+
+
+def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise PortalError(404, f"no {what} {value!r}")
+    return value
+
+
+def _redact(path: str) -> str:
+    """Paths as logged: a questionnaire token is a secret."""
+    return re.sub(r"^/q/[^/]+", "/q/<token>", path)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    register = Register(settings)
+    accounts = Accounts(register.engine)
+    links = Links(register)
+    reader = Reader(register)
+    runs = Runs(register)
+    env = _environment()
+    # Secure even on http://127.0.0.1: browsers treat loopback as a secure origin, and a
+    # portal reached from elsewhere must be behind HTTPS anyway.
+    secure_cookies = True
+
+    app = FastAPI(
+        title="dtia portal",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Cross-border transfer impact assessments: register, dossiers, filings.",
+    )
+
+    app.state.register = register
+    app.state.accounts = accounts
+    app.state.links = links
+    app.state.clock = clock
+
+    def today() -> date:
+        return clock().astimezone(VN).date()
+
+    def principal_of(request: Request) -> Principal | None:
+        return _principal(request)
+
+    # --- rendering and errors --------------------------------------------------------------
+
+    def page(
+        request: Request, name: str, who: Principal | None, status: int = 200, **ctx: Any
+    ) -> HTMLResponse:
+        html = env.get_template(name).render(
+            request_path=request.url.path,
+            who=who,
+            csrf=who.csrf if who else "",
+            today=today(),
+            **ctx,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+    def error_response(
+        request: Request, status: int, message: str, problems: list[Problem]
+    ) -> Response:
+        if wants_json(request):
+            body: dict[str, Any] = {"detail": message}
+            if problems:
+                body["problems"] = [
+                    {"path": p.path, "message": p.message, "line": p.line} for p in problems
+                ]
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse(body, status_code=status, headers=headers)
+        if status == 401:
+            return login_page(request, status=401, message=message)
+        return page(
+            request,
+            "error.html.j2",
+            None if status in (401,) else _soft_principal(request),
+            status=status,
+            status_code=status,
+            message=message,
+            problems=problems,
+        )
+
+    def _soft_principal(request: Request) -> Principal | None:
+        try:
+            return principal_of(request)
+        except PortalError:
+            return None
+
+    @app.exception_handler(PortalError)
+    async def _portal_error(request: Request, exc: PortalError) -> Response:
+        return error_response(request, exc.status, exc.message, exc.problems)
+
+    @app.exception_handler(DtiaError)
+    async def _dtia_error(request: Request, exc: DtiaError) -> Response:
+        if isinstance(exc, IntakeError):
+            return error_response(request, 422, f"{exc.source}: invalid", exc.problems)
+        if isinstance(exc, NotFound):
+            return error_response(request, 404, str(exc), [])
+        if isinstance(exc, LinkError):
+            return error_response(request, 410, str(exc), [])
+        if isinstance(exc, UploadError):
+            return error_response(request, 400, str(exc), [])
+        if isinstance(exc, FilingError):
+            return error_response(request, 409, str(exc), [])
+        if isinstance(exc, StoreError) and "no transfer" in str(exc):
+            return error_response(request, 404, str(exc), [])
+        return error_response(request, 409, str(exc), [])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, str(exc.detail), [])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            Problem(".".join(str(p) for p in e["loc"] if p != "body"), e["msg"])
+            for e in exc.errors()
+        ]
+        return error_response(request, 422, "invalid request", problems)
+
+    @app.middleware("http")
+    async def _headers_and_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"  # a /q/ token never leaks onward
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+        response.headers.setdefault("Cache-Control", "no-store")
+        log.info("%s %s %s", request.method, _redact(request.url.path), response.status_code)
+        return response
+
+    def set_session_cookie(response: Response, value: str) -> None:
+        response.set_cookie(
+            COOKIE, value, httponly=True, secure=secure_cookies, samesite="strict", path="/"
+        )
+
+    # --- public ----------------------------------------------------------------------------
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/static/portal.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        return Response(
+            template_source("portal/portal.css"),
+            media_type="text/css",
+            headers={"Cache-Control": "max-age=3600"},
+        )
+
+    def login_page(request: Request, *, status: int = 200, message: str = "") -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        response = page(
+            request, "login.html.j2", None, status=status, message=message, login_csrf=token
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            secure=secure_cookies,
+            samesite="strict",
+            path="/login",
+        )
+        return response
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request) -> HTMLResponse:
+        return login_page(request)
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        async with _form(request) as form:
+            sent, expected = _field(form, "login_csrf"), request.cookies.get(LOGIN_COOKIE, "")
+            if not expected or not secrets.compare_digest(sent, expected):
+                return login_page(
+                    request, status=403, message="the sign-in form expired; try again"
+                )
+            user = accounts.by_token(_field(form, "token").strip())
+            if user is None:
+                return login_page(request, status=401, message="that token is not valid")
+            cookie, _session = accounts.open_session(user, now=clock())
+            response = RedirectResponse("/", status_code=303)
+            set_session_cookie(response, cookie)
+            response.delete_cookie(LOGIN_COOKIE, path="/login")
+            return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request, who: Anyone) -> Response:
+        cookie = request.cookies.get(COOKIE)
+        if cookie:
+            accounts.close_session(cookie)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def register_rows(
+        risk: str | None, state: str | None, due: str | None, q: str | None
+    ) -> list[dict[str, Any]]:
+        on = today()
+        rows = []
+        for t in register.transfers(as_of=on):
+            nxt = t["next_deadline"]
+            if nxt is not None:
+                days = (date.fromisoformat(nxt["due"]) - on).days
+                nxt = {**nxt, "days": days}
+            row = {**t, "next_deadline": nxt}
+            if risk and t["risk"] != risk:
+                continue
+            if state and t["filing_state"] != state:
+                continue
+            if due and (nxt is None or nxt["status"] != due):
+                continue
+            if q and q.lower() not in f"{t['transfer_id']} {t['title']} {t['transferor']}".lower():
+                continue
+            rows.append(row)
+        return rows
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def register_page(
+        request: Request,
+        who: Anyone,
+        risk: str | None = None,
+        state: str | None = None,
+        due: str | None = None,
+        q: str | None = None,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "register.html.j2",
+            who,
+            rows=register_rows(risk or None, state or None, due or None, q or None),
+            filters={"risk": risk or "", "state": state or "", "due": due or "", "q": q or ""},
+            waiting=links.waiting(),
+            issued=None,
+        )
+
+    @app.get("/transfers/{transfer_id}", response_class=HTMLResponse, include_in_schema=False)
+    def transfer_page(
+        request: Request,
+        transfer_id: str,
+        who: Anyone,
+        a: int | None = None,
+        b: int | None = None,
+    ) -> HTMLResponse:
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        versions = reader.versions(transfer_id)
+        by_number = {v.row.version: v for v in versions}
+        first = a if a in by_number else (versions[-2].row.version if len(versions) > 1 else None)
+        second = b if b in by_number else versions[-1].row.version
+        diff = None
+        if first is not None and first != second:
+            old, new = by_number[first], by_number[second]
+            diff = diff_versions(old.intake, old.assessment, new.intake, new.assessment)
+        current = versions[-1]
+        return page(
+            request,
+            "transfer.html.j2",
+            who,
+            transfer=reader.transfer(transfer_id),
+            versions=versions,
+            current=current,
+            filing=register.status(transfer_id, as_of=today()),
+            audit=reader.audit(transfer_id),
+            diff=diff,
+            compare=(first, second),
+            events=[e for e in EVENTS],
+            issued=None,
+        )
+
+    @app.post("/transfers/{transfer_id}/approve", include_in_schema=False)
+    def approve_form(transfer_id: str, who: Legal) -> Response:
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        register.approve(transfer_id, by=who.user.name, on=today())
+        return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
+
+    @app.post("/transfers/{transfer_id}/events", include_in_schema=False)
+    async def event_form(request: Request, transfer_id: str, who: Legal) -> Response:
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        async with _form(request) as form:
+            try:
+                body = FilingEventIn.model_validate(
+                    {
+                        "event": _field(form, "event"),
+                        "on": _field(form, "on"),
+                        "reference": _field(form, "reference") or None,
+                        "note": _field(form, "note") or None,
+                    }
+                )
+            except ValueError as exc:
+                raise PortalError(422, f"invalid filing event: {exc}") from None
+            record_event(transfer_id, body, who)
+            return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
+
+    @app.post("/questionnaires", response_class=HTMLResponse, include_in_schema=False)
+    async def issue_link(request: Request, who: Legal) -> HTMLResponse:
+        async with _form(request) as form:
+            transfer_id = _check_id(_field(form, "transfer_id"), TRANSFER_ID, "transfer")
+            recipient_id = _check_id(_field(form, "recipient_id"), RECIPIENT_ID, "recipient")
+            token = links.issue(transfer_id, recipient_id, actor=who.user.name, now=clock())
+            url = f"{register.settings.portal_url.rstrip('/')}/q/{token}"
+            return page(
+                request,
+                "link.html.j2",
+                who,
+                transfer_id=transfer_id,
+                recipient_id=recipient_id,
+                url=url,
+            )
+
+    @app.get("/runs/new", response_class=HTMLResponse, include_in_schema=False)
+    def new_run(request: Request, who: Officer) -> HTMLResponse:
+        return page(request, "run_new.html.j2", who, problems=[], message="")
+
+    @app.post("/runs", include_in_schema=False)
+    async def start_run_form(request: Request, who: Officer) -> Response:
+        async with _form(request) as form:
+            upload = form.get("intake")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise PortalError(400, "choose an intake file to upload")
+            data = await _read_limited(upload, MAX_UPLOAD)
+            try:
+                run = runs.start(
+                    name=upload.filename, data=data, started_by=who.user.name, now=clock()
+                )
+            except IntakeError as exc:
+                return page(
+                    request,
+                    "run_new.html.j2",
+                    who,
+                    status=422,
+                    problems=exc.problems,
+                    message=f"{upload.filename} is not a valid intake",
+                )
+            return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(request: Request, run_id: str, who: Officer) -> HTMLResponse:
+        run = runs.get(_check_id(run_id, RUN_ID, "run"))
+        return page(request, "run.html.j2", who, run=run)
+
+    # --- the recipients' questionnaire -----------------------------------------------------
+
+    @app.get("/q/{token}", response_class=HTMLResponse, include_in_schema=False)
+    def questionnaire(request: Request, token: str) -> HTMLResponse:
+        q = links.open(token, now=clock())
+        return page(
+            request,
+            "questionnaire.html.j2",
+            None,
+            q=q,
+            questions=QUESTIONS,
+            values={},
+            problems=[],
+            token=token,
+        )
+
+    @app.post("/q/{token}", response_class=HTMLResponse, include_in_schema=False)
+    async def answer(request: Request, token: str) -> HTMLResponse:
+        q = links.open(token, now=clock())
+        async with _form(request) as form:
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+            evidence: list[tuple[str, bytes]] = []
+            for i in range(MAX_EVIDENCE_FILES):
+                upload = form.get(f"evidence_file_{i}")
+                if isinstance(upload, UploadFile) and upload.filename:
+                    data = await _read_limited(upload, MAX_EVIDENCE)
+                    if not data.startswith(b"%PDF-"):
+                        raise PortalError(400, f"{upload.filename}: evidence must be a PDF file")
+                    title = _field(form, f"evidence_title_{i}").strip() or upload.filename
+                    evidence.append((title[:200], data))
+            try:
+                safeguards = parse_safeguards(_answer_json(values), "questionnaire")
+            except IntakeError as exc:
+                return page(
+                    request,
+                    "questionnaire.html.j2",
+                    None,
+                    status=422,
+                    q=q,
+                    questions=QUESTIONS,
+                    values=values,
+                    problems=exc.problems,
+                    token=token,
+                )
+            done, stored = links.answer(token, safeguards, evidence=evidence, now=clock())
+            resumed = None
+            if done.flow_run_id:
+                from flows.safeguards import ResumeError, resume_waiting_run
+
+                try:
+                    # Prefect's client is sync-or-async by caller; off the event loop it
+                    # runs to completion instead of handing back a coroutine.
+                    await run_in_threadpool(
+                        resume_waiting_run, done.flow_run_id, done.api_url, stored
+                    )
+                    resumed = True
+                except ResumeError:
+                    resumed = False  # stored; the next run uses it (the page says so to legal)
+            return page(request, "answered.html.j2", None, q=done, resumed=resumed)
+
+    # --- JSON API --------------------------------------------------------------------------
+
+    def record_event(transfer_id: str, body: FilingEventIn, who: Principal) -> dict[str, Any]:
+        return register.record(
+            transfer_id,
+            body.event,
+            on=body.on,
+            reference=body.reference,
+            note=body.note,
+            actor=who.user.name,
+        )
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(who: Anyone) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/api/transfers", tags=["register"])
+    def api_transfers(
+        who: Anyone,
+        risk: str | None = None,
+        state: str | None = None,
+        due: Literal["overdue", "due_soon", "upcoming"] | None = None,
+        q: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every transfer with its risk level, filing state and next deadline."""
+        return register_rows(risk, state, due, q)
+
+    @app.get("/api/transfers/{transfer_id}", tags=["register"])
+    def api_transfer(transfer_id: str, who: Anyone) -> dict[str, Any]:
+        """The filing status, clocks, approvals, events and assessment versions."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        versions = reader.versions(transfer_id)
+        status = register.status(transfer_id, as_of=today())
+        status["versions"] = [
+            {
+                "version": v.row.version,
+                "id": v.row.id,
+                "as_of": v.row.as_of.isoformat(),
+                "rules_version": v.row.rules_version,
+                "risk": v.row.residual_level,
+                "dossier_required": v.row.dossier_required,
+                "sha256": v.row.assessment_sha256,
+                "dossiers": [{"sha256": d.sha256, "kind": d.kind} for d in v.dossiers],
+            }
+            for v in versions
+        ]
+        current: Assessment = versions[-1].assessment
+        status["findings"] = [f.model_dump(mode="json") for f in current.findings]
+        return status
+
+    @app.get(
+        "/api/transfers/{transfer_id}/dossier.pdf",
+        tags=["downloads"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def api_dossier(transfer_id: str, who: Anyone) -> Response:
+        """The current version's dossier (or exemption memo) as stored."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        row, assessment, data = reader.dossier(transfer_id)
+        name = f"{transfer_id}-v{assessment.version}-{row.kind}.pdf"
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "X-Dossier-SHA256": row.sha256,
+            },
+        )
+
+    @app.get(
+        "/api/transfers/{transfer_id}/bundle.zip",
+        tags=["downloads"],
+        response_class=Response,
+        responses={200: {"content": {"application/zip": {}}}},
+    )
+    def api_bundle(transfer_id: str, who: Anyone) -> Response:
+        """The dossier PDF, every file it embeds, the assessment JSON and a manifest, zipped."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        name, data = reader.bundle(transfer_id)
+        return Response(
+            data,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @app.post("/api/transfers/{transfer_id}/approvals", tags=["filing"], status_code=201)
+    def api_approve(transfer_id: str, who: Legal, body: ApprovalIn | None = None) -> dict[str, Any]:
+        """Approve the current assessment version (refused while it has blockers)."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        on = body.on if body and body.on else today()
+        return register.approve(transfer_id, by=who.user.name, on=on)
+
+    @app.post("/api/transfers/{transfer_id}/filing-events", tags=["filing"], status_code=201)
+    def api_event(transfer_id: str, body: FilingEventIn, who: Legal) -> dict[str, Any]:
+        """Record a filing event: filed (with the receipt reference), the authority's verdict,
+        a completion request, an update filed. The lifecycle's guards apply."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        return record_event(transfer_id, body, who)
+
+    @app.get("/api/deadlines", tags=["register"])
+    def api_deadlines(who: Anyone) -> list[dict[str, Any]]:
+        """Every open statutory deadline, soonest first."""
+        return register.deadlines(as_of=today())
+
+    @app.post("/api/runs", tags=["runs"], status_code=202)
+    async def api_start_run(request: Request, who: Officer) -> dict[str, Any]:
+        """Upload an intake (multipart field ``intake``) and start an assessment run."""
+        async with _form(request) as form:
+            upload = form.get("intake")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise PortalError(400, "send the intake as the multipart field 'intake'")
+            data = await _read_limited(upload, MAX_UPLOAD)
+            run = runs.start(name=upload.filename, data=data, started_by=who.user.name, now=clock())
+            return run_json(run.id)
+
+    @app.get("/api/runs/{run_id}", tags=["runs"])
+    def api_run(run_id: str, who: Officer) -> dict[str, Any]:
+        return run_json(_check_id(run_id, RUN_ID, "run"))
+
+    def run_json(run_id: str) -> dict[str, Any]:
+        run = runs.get(run_id)
+        return {
+            "id": run.id,
+            "status": run.status,
+            "transfer_id": run.transfer_id,
+            "flow_run_id": run.flow_run_id,
+            "message": run.message,
+            "started_by": run.started_by,
+        }
+
+    return app
+
+
+@asynccontextmanager
+async def _form(request: Request) -> AsyncIterator[FormData]:
+    """The request's form, its uploaded files closed afterwards (also when a check fails)."""
+    form = await request.form()
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PortalError(413, f"{upload.filename}: larger than {limit // 2**20} MB")
+    return data
+
+
+def _answer_json(values: dict[str, str]) -> str:
+    """The questionnaire form as the JSON a filled-in questionnaire file would hold, so it
+    is validated exactly like ``dtia safeguards submit`` (every problem, by key path)."""
+    import json
+
+    out: dict[str, Any] = {}
+    for key, _question, _example in QUESTIONS:
+        if key == "certifications":
+            certs = []
+            for i in range(3):
+                cert = {
+                    k: values.get(f"cert_{i}_{k}", "").strip()
+                    for k in ("name", "issuer", "expires_on")
+                }
+                if any(cert.values()):
+                    certs.append({k: v for k, v in cert.items() if v})
+            if certs:
+                out["certifications"] = certs
+            continue
+        raw = values.get(key, "").strip()
+        if not raw:
+            continue
+        if key in ("encryption_in_transit", "encryption_at_rest"):
+            out[key] = {"yes": True, "no": False}.get(raw, raw)
+        elif key in ("incident_notification_hours", "data_subject_request_days"):
+            out[key] = int(raw) if raw.isdigit() else raw
+        else:
+            out[key] = raw
+    return json.dumps(out)
+
+
+# The role matrix, route by route: tests walk it for every role and anonymous users.
+ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
+    ("GET", "/healthz"): None,
+    ("GET", "/"): ALL,
+    ("GET", "/transfers/{transfer_id}"): ALL,
+    ("POST", "/transfers/{transfer_id}/approve"): LEGAL,
+    ("POST", "/transfers/{transfer_id}/events"): LEGAL,
+    ("POST", "/questionnaires"): LEGAL,
+    ("GET", "/runs/new"): OFFICER,
+    ("POST", "/runs"): OFFICER,
+    ("GET", "/runs/{run_id}"): OFFICER,
+    ("POST", "/logout"): ALL,
+    ("GET", "/api/openapi.json"): ALL,
+    ("GET", "/api/transfers"): ALL,
+    ("GET", "/api/transfers/{transfer_id}"): ALL,
+    ("GET", "/api/transfers/{transfer_id}/dossier.pdf"): ALL,
+    ("GET", "/api/transfers/{transfer_id}/bundle.zip"): ALL,
+    ("POST", "/api/transfers/{transfer_id}/approvals"): LEGAL,
+    ("POST", "/api/transfers/{transfer_id}/filing-events"): LEGAL,
+    ("GET", "/api/deadlines"): ALL,
+    ("POST", "/api/runs"): OFFICER,
+    ("GET", "/api/runs/{run_id}"): OFFICER,
+}

@@ -1,0 +1,212 @@
+"""Questionnaire links: ``/q/{token}`` for one recipient of one transfer.
+
+A link is issued by legal (or by the flow that waits for the answer), expires after
+``LINK_DAYS`` days and works once. Only the token's hash is stored; the page behind it
+shows the context saved with the questionnaire and nothing else of the register.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dtia.errors import DtiaError
+from dtia.intake import STORED_EVIDENCE, Evidence, Safeguards
+from dtia.law import load_rules
+from dtia.portal.accounts import digest
+from dtia.questionnaire import context
+from dtia.register import Register
+from dtia.store import repo
+from dtia.store.db import StoreError, unit_of_work
+from dtia.store.models import QuestionnaireRow
+
+LINK_DAYS = 14
+
+
+class LinkError(DtiaError):
+    """A questionnaire link that is unknown, used or expired."""
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: int
+    transfer_id: str
+    recipient_id: str
+    flow_run_id: str | None
+    api_url: str | None
+    context: dict[str, Any]
+    expires_at: datetime | None
+
+
+def _view(row: QuestionnaireRow) -> Questionnaire:
+    assert row.id is not None
+    return Questionnaire(
+        row.id,
+        row.transfer_id,
+        row.recipient_id,
+        row.flow_run_id,
+        row.api_url,
+        json.loads(row.context_json or "{}"),
+        row.token_expires_at,
+    )
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)  # SQLite drops tzinfo
+
+
+class Links:
+    def __init__(self, register: Register) -> None:
+        self.register = register
+        self.engine = register.engine
+
+    def waiting(self) -> list[QuestionnaireRow]:
+        """Questionnaires still waiting for an answer, newest first."""
+        with Session(self.engine) as session:
+            rows = list(
+                session.exec(
+                    select(QuestionnaireRow)
+                    .where(QuestionnaireRow.status == "waiting")
+                    .order_by(col(QuestionnaireRow.id).desc())
+                ).all()
+            )
+            for r in rows:
+                session.expunge(r)
+            return rows
+
+    def issue(
+        self,
+        transfer_id: str,
+        recipient_id: str,
+        *,
+        actor: str,
+        now: datetime,
+        days: int = LINK_DAYS,
+    ) -> str:
+        """A new link token for the waiting questionnaire of this recipient (a questionnaire
+        is opened when none waits and the transfer is in the register). An earlier link of
+        the same questionnaire stops working."""
+        token = secrets.token_urlsafe(32)
+
+        def work(session: Session) -> None:
+            row = session.exec(
+                select(QuestionnaireRow)
+                .where(
+                    QuestionnaireRow.transfer_id == transfer_id,
+                    QuestionnaireRow.recipient_id == recipient_id,
+                    QuestionnaireRow.status == "waiting",
+                )
+                .order_by(col(QuestionnaireRow.id).desc())
+            ).first()
+            if row is None:
+                current = repo.current_assessment(session, transfer_id=transfer_id)
+                if current is None:
+                    raise StoreError(f"no transfer {transfer_id!r} in the register")
+                intake = repo.intake_of(session, row=current)
+                match = next((r for r in intake.recipients if r.id == recipient_id), None)
+                if match is None:
+                    raise StoreError(f"transfer {transfer_id!r} has no recipient {recipient_id!r}")
+                row = QuestionnaireRow.model_validate(
+                    {
+                        "transfer_id": transfer_id,
+                        "recipient_id": recipient_id,
+                        "recipient_name": match.name,
+                        "recipient_country": match.country,
+                        "created_at": now,
+                        "context_json": json.dumps(
+                            context(intake, recipient_id, load_rules(current.as_of))
+                        ),
+                    }
+                )
+            row.token_sha256 = digest(token)
+            row.token_expires_at = now + timedelta(days=days)
+            session.add(row)
+            session.flush()
+            repo.append_audit(
+                session,
+                actor=actor,
+                action="questionnaire.link_issued",
+                subject=transfer_id,
+                payload={"recipient": recipient_id, "expires": row.token_expires_at.isoformat()},
+            )
+
+        unit_of_work(self.engine, work)
+        return token
+
+    def open(self, token: str, *, now: datetime) -> Questionnaire:
+        with Session(self.engine) as session:
+            return _view(self._valid(session, token, now))
+
+    def _valid(self, session: Session, token: str, now: datetime) -> QuestionnaireRow:
+        row = session.exec(
+            select(QuestionnaireRow).where(QuestionnaireRow.token_sha256 == digest(token))
+        ).first()
+        if row is None:
+            raise LinkError("this questionnaire link is not valid")
+        if row.status != "waiting":
+            raise LinkError("this questionnaire has been answered already; the link works once")
+        if row.token_expires_at is None or _aware(row.token_expires_at, now) <= now:
+            raise LinkError("this questionnaire link has expired; ask the sender for a new one")
+        return row
+
+    def answer(
+        self,
+        token: str,
+        safeguards: Safeguards,
+        *,
+        evidence: list[tuple[str, bytes]],
+        now: datetime,
+    ) -> tuple[Questionnaire, Safeguards]:
+        """Store the answer (and its evidence files) and close the link, all at once; the
+        caller then resumes the waiting run, if any, with the stored answer returned."""
+        folder = self.register.settings.data_dir / STORED_EVIDENCE
+
+        def work(session: Session) -> tuple[Questionnaire, Safeguards]:
+            row = self._valid(session, token, now)
+            stored = [_keep(folder, data) for _title, data in evidence]
+            uploaded = [
+                Evidence.model_validate({"title": title, "path": path})
+                for (title, _data), path in zip(evidence, stored, strict=True)
+            ]
+            answer = safeguards.model_copy(update={"evidence": [*safeguards.evidence, *uploaded]})
+            repo.add_attestation(
+                session, name=row.recipient_name, country=row.recipient_country, safeguards=answer
+            )
+            row.status = "answered"
+            row.answered_at = now
+            session.add(row)
+            repo.append_audit(
+                session,
+                actor=f"recipient:{row.recipient_id}",
+                action="questionnaire.answered",
+                subject=row.transfer_id,
+                payload={
+                    "recipient": row.recipient_id,
+                    "attested_by": answer.attested_by,
+                    "attested_on": answer.attested_on.isoformat(),
+                    "evidence": stored,
+                },
+            )
+            session.flush()
+            return _view(row), answer
+
+        return unit_of_work(self.engine, work)
+
+
+def _keep(folder: Path, data: bytes) -> str:
+    """Store an evidence file content-addressed; returns its path relative to the data folder."""
+    sha = hashlib.sha256(data).hexdigest()
+    target = folder / sha[:2] / f"{sha}.pdf"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(target)  # never a half-written file under its final name
+    return f"{STORED_EVIDENCE}/{sha[:2]}/{sha}.pdf"

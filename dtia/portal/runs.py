@@ -1,0 +1,202 @@
+"""Assessment runs started from the portal: through the ``assess-transfer`` deployment when
+a Prefect server is configured (PREFECT_API_URL), else as a local ``dtia run assess``."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import uuid
+import zipfile
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import cast
+
+from sqlmodel import Session
+
+from dtia.errors import DtiaError
+from dtia.intake import load_intake
+from dtia.register import Register
+from dtia.store import repo
+from dtia.store.db import unit_of_work
+from dtia.store.models import PortalRunRow
+
+DEPLOYMENT = "assess-transfer/assess-transfer"
+MAX_UPLOAD = 20 * 1024 * 1024
+MAX_FILES = 200
+INTAKE_NAMES = ("intake.yaml", "intake.yml", "intake.json")
+
+
+class UploadError(DtiaError):
+    """An uploaded intake that cannot be taken (type, size, or a path leaving its folder)."""
+
+
+def unpack(name: str, data: bytes, folder: Path) -> Path:
+    """Write an uploaded intake (YAML/JSON, or a zip of its folder) under ``folder``;
+    returns the intake file. Zip members may not leave the folder or exceed the limits."""
+    folder.mkdir(parents=True)
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in (".yaml", ".yml", ".json"):
+        target = folder / f"intake{suffix}"
+        target.write_bytes(data)
+        return target
+    if suffix != ".zip":
+        raise UploadError(f"{name}: upload an intake (.yaml, .yml, .json) or a .zip of its folder")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UploadError(f"{name}: not a readable zip file") from None
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) > MAX_FILES:
+        raise UploadError(f"{name}: more than {MAX_FILES} files")
+    if sum(m.file_size for m in members) > 5 * MAX_UPLOAD:
+        raise UploadError(f"{name}: unpacks to more than {5 * MAX_UPLOAD // 2**20} MB")
+    for m in members:
+        parts = PurePosixPath(m.filename).parts
+        if m.filename.startswith("/") or ".." in parts or "\\" in m.filename:
+            raise UploadError(f"{name}: member {m.filename!r} would leave the intake folder")
+        if (m.external_attr >> 16) & 0o170000 == 0o120000:
+            raise UploadError(f"{name}: member {m.filename!r} is a symbolic link")
+    # a zip of the folder itself (one top directory) or of its contents
+    tops = {PurePosixPath(m.filename).parts[0] for m in members}
+    nested = all(len(PurePosixPath(m.filename).parts) > 1 for m in members)
+    strip = 1 if len(tops) == 1 and nested else 0
+    for m in members:
+        rel = PurePosixPath(*PurePosixPath(m.filename).parts[strip:])
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(archive.read(m))
+    for candidate in INTAKE_NAMES:
+        if (folder / candidate).is_file():
+            return folder / candidate
+    raise UploadError(f"{name}: no intake.yaml, intake.yml or intake.json at the top of the zip")
+
+
+class Runs:
+    def __init__(self, register: Register) -> None:
+        self.register = register
+        self.folder = register.settings.data_dir / "uploads"
+
+    def start(self, *, name: str, data: bytes, started_by: str, now: datetime) -> PortalRunRow:
+        """Validate the upload as an intake (IntakeError lists every problem) and start the
+        assess-transfer flow on it; nothing is kept of an upload that does not validate."""
+        run_id = uuid.uuid4().hex
+        folder = self.folder / run_id
+        try:
+            path = unpack(name, data, folder)
+            loaded = load_intake(path)
+        except BaseException:
+            _remove(folder)
+            raise
+        row = PortalRunRow.model_validate(
+            {
+                "id": run_id,
+                "started_by": started_by,
+                "intake_path": str(path),
+                "transfer_id": loaded.intake.transfer.id,
+                "status": "running",
+                "created_at": now,
+            }
+        )
+        self._put(row)
+        if os.environ.get("PREFECT_API_URL"):
+            self._through_deployment(row)
+        else:
+            self._locally(row, folder)
+        return self.get(run_id)
+
+    def _put(self, row: PortalRunRow) -> None:
+        def work(session: Session) -> None:
+            session.merge(row)
+            repo.append_audit(
+                session,
+                actor=row.started_by,
+                action=f"run.{row.status}",
+                subject=row.transfer_id or "",
+                payload={"run": row.id, "flow_run": row.flow_run_id, "message": row.message},
+            )
+
+        unit_of_work(self.register.engine, work)
+
+    def _through_deployment(self, row: PortalRunRow) -> None:
+        from prefect.client.schemas.objects import FlowRun
+        from prefect.deployments import run_deployment
+
+        try:
+            flow_run = cast(
+                "FlowRun",
+                run_deployment(DEPLOYMENT, parameters={"intake": row.intake_path}, timeout=0),
+            )
+        except Exception as exc:  # the server or the deployment may be missing
+            row.status, row.message = "failed", f"could not start {DEPLOYMENT}: {exc}"
+            row.finished_at = repo.now()
+        else:
+            row.flow_run_id = str(flow_run.id)
+            row.message = f"flow run {flow_run.name} scheduled on the Prefect server"
+        self._put(row)
+
+    def _locally(self, row: PortalRunRow, folder: Path) -> None:
+        log = folder / "run.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dtia.cli", "run", "assess", row.intake_path],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "DTIA_DATA_DIR": str(self.register.settings.data_dir)},
+            )
+
+        def wait() -> None:
+            code = process.wait()
+            done = row.model_copy()
+            done.status = "completed" if code == 0 else "failed"
+            done.message = _tail(log)
+            done.finished_at = repo.now()
+            self._put(done)
+
+        threading.Thread(target=wait, name=f"run-{row.id}", daemon=True).start()
+
+    def get(self, run_id: str) -> PortalRunRow:
+        with Session(self.register.engine) as session:
+            row = session.get(PortalRunRow, run_id)
+            if row is None:
+                from dtia.portal.reader import NotFound
+
+                raise NotFound(f"no run {run_id!r}")
+            session.expunge(row)
+        if row.status == "running" and row.flow_run_id:
+            state = _prefect_state(row.flow_run_id)
+            if state is not None:
+                row.message = f"Prefect: {state[1]}"
+                if state[0] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                    row.status = "completed" if state[0] == "COMPLETED" else "failed"
+                    row.finished_at = repo.now()
+                    self._put(row)
+        elif row.status == "running":
+            log = Path(row.intake_path).parent / "run.log"
+            row.message = _tail(log) if log.is_file() else row.message
+        return row
+
+
+def _tail(log: Path, lines: int = 12) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _prefect_state(flow_run_id: str) -> tuple[str, str] | None:
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(uuid.UUID(flow_run_id)).state
+    except Exception:  # the server may be down: the page says what it last knew
+        return None
+    return None if state is None else (state.type.value, state.name or state.type.value)
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
