@@ -771,6 +771,15 @@ def load_intake(path: Path) -> LoadedIntake:
     return parse_intake(text, source, path.resolve().parent)
 
 
+def with_safeguards(intake: TransferIntake, answers: dict[str, Safeguards]) -> TransferIntake:
+    """The intake with the given recipients' safeguards filled in."""
+    data: dict[str, Any] = intake.model_dump(mode="json", by_alias=True)
+    for r in data["recipients"]:
+        if r["id"] in answers:
+            r["safeguards"] = answers[r["id"]].model_dump(mode="json", exclude_defaults=True)
+    return TransferIntake.model_validate(data)
+
+
 def load_intake_model(
     intake: TransferIntake,
     base_dir: Path | None = None,

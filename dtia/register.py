@@ -33,7 +33,15 @@ from dtia.filing import (
     register_deadlines,
     triggers,
 )
-from dtia.intake import LoadedIntake, Safeguards, TransferIntake, load_intake
+from dtia.intake import (
+    LoadedIntake,
+    Safeguards,
+    TransferIntake,
+    file_root,
+    load_intake,
+    load_intake_model,
+    with_safeguards,
+)
 from dtia.law import law_files, load_rules
 from dtia.store import repo
 from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
@@ -58,7 +66,7 @@ NoticeRenderer = Callable[[LoadedIntake, Assessment, TransferIntake, set[str], i
 Renderer = Callable[[LoadedIntake, Assessment], tuple[str, bytes]]
 
 
-def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool:
+def _source_changed(source: str, saved_sha: str | None, files_json: str, data_dir: Path) -> bool:
     """Whether the intake file, or a file it names, differs from what was last assessed."""
     path = Path(source)
     current = _file_sha(path)
@@ -67,7 +75,7 @@ def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool
     if current != saved_sha:
         return True
     for rel, fact in json.loads(files_json).items():
-        if _file_sha(path.parent / rel) != fact["sha256"]:
+        if _file_sha(file_root(rel, path.parent, data_dir) / rel) != fact["sha256"]:
             return True
     return False
 
@@ -157,6 +165,24 @@ class Register:
                 session, key=repo.recipient_key(name=name, country=country), on=on
             )
             return None if row is None else Safeguards.model_validate_json(row.safeguards_json)
+
+    def _with_attestations(self, loaded: LoadedIntake, base: Path, on: date) -> LoadedIntake:
+        """A re-read intake with the stored answers of recipients it gives no safeguards for,
+        as the assessment run that collected them had (the file itself never has them)."""
+        answers = {
+            r.id: stored
+            for r in loaded.intake.recipients
+            if r.safeguards is None
+            and (stored := self.attestation(name=r.name, country=r.country, on=on)) is not None
+        }
+        if not answers:
+            return loaded
+        return load_intake_model(
+            with_safeguards(loaded.intake, answers),
+            base,
+            source=loaded.source,
+            data_dir=self.settings.data_dir,
+        )
 
     def open_questionnaire(
         self,
@@ -486,6 +512,7 @@ class Register:
             .execution_options(yield_per=500)
         )
         out: list[tuple[str, list[str]]] = []
+        data_dir = self.settings.data_dir.resolve()
         with Session(self.engine) as session:
             for tid, source, source_sha, rules_sha256, recheck_on, files_json in session.execute(
                 query
@@ -493,7 +520,7 @@ class Register:
                 reasons = []
                 if rules_sha256 != rules_sha:
                     reasons.append("rules")
-                if source and _source_changed(source, source_sha, files_json):
+                if source and _source_changed(source, source_sha, files_json, data_dir):
                     reasons.append("intake")
                 if recheck_on is not None and recheck_on <= as_of:
                     reasons.append("time")
@@ -520,7 +547,8 @@ class Register:
             source = transfer.source_path
             loaded = previous
             if "intake" in reasons and source and Path(source).is_file():
-                loaded = load_intake(Path(source))
+                path = Path(source)
+                loaded = self._with_attestations(load_intake(path), path.resolve().parent, as_of)
             assessment = assess(loaded, as_of)
             new = session.get(AssessmentRow, repo.assessment_key(assessment)) is None
         return PendingReassessment(

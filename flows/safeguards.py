@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from prefect import get_run_logger
@@ -23,7 +22,7 @@ from prefect.flow_runs import pause_flow_run, resume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from dtia.errors import DtiaError
-from dtia.intake import LoadedIntake, Safeguards, TransferIntake, load_intake_model
+from dtia.intake import LoadedIntake, Safeguards, load_intake_model, with_safeguards
 from dtia.law import load_rules
 from dtia.portal.links import LINK_DAYS, Links
 from dtia.questionnaire import context
@@ -36,15 +35,6 @@ class ResumeError(DtiaError):
 
 class SafeguardsTimeout(DtiaError):
     """A recipient did not answer the questionnaire in time."""
-
-
-def with_safeguards(intake: TransferIntake, answers: dict[str, Safeguards]) -> TransferIntake:
-    """The intake with the given recipients' safeguards filled in."""
-    data: dict[str, Any] = intake.model_dump(mode="json", by_alias=True)
-    for r in data["recipients"]:
-        if r["id"] in answers:
-            r["safeguards"] = answers[r["id"]].model_dump(mode="json", exclude_defaults=True)
-    return TransferIntake.model_validate(data)
 
 
 def _api_url() -> str | None:

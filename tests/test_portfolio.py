@@ -16,9 +16,18 @@ from dtia.assessment import Assessment
 from dtia.config import Settings
 from dtia.dossier.build import DossierError
 from dtia.engine import assess
-from dtia.intake import LoadedIntake, load_intake
+from dtia.intake import (
+    STORED_EVIDENCE,
+    Evidence,
+    LoadedIntake,
+    Safeguards,
+    load_intake,
+    load_intake_model,
+    with_safeguards,
+)
 from dtia.portfolio import Reassessor
 from dtia.register import Register
+from dtia.store import repo
 from dtia.store.models import AssessmentRow, DossierRow
 from tests.support import EXAMPLES
 
@@ -96,3 +105,57 @@ def test_an_interrupted_run_stores_no_version_without_its_dossier(register: Regi
     assert register.stale(as_of=LATER) == stale
     with Session(register.engine) as s:
         assert s.exec(select(DossierRow)).all() == []
+
+
+def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_path: Path) -> None:
+    """The intake file never holds a recipient's questionnaire answer nor its evidence (kept
+    in the data folder): neither makes the transfer look changed, and a changed intake is
+    re-assessed with the stored answer, not without safeguards."""
+    register = Register(Settings(data_dir=tmp_path / "data"))
+    folder = tmp_path / "bizfly"
+    shutil.copytree(EXAMPLES / "bizfly-cloud-support-desk", folder)
+    data = yaml.safe_load((folder / "intake.yaml").read_text())
+    recipient = data["recipients"][0]
+    answer = Safeguards.model_validate(recipient.pop("safeguards"))
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+
+    pdf = b"%PDF-1.4 evidence uploaded by the recipient"
+    sha = hashlib.sha256(pdf).hexdigest()
+    stored = register.settings.data_dir / STORED_EVIDENCE / sha[:2] / f"{sha}.pdf"
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(pdf)
+    rel = f"{STORED_EVIDENCE}/{sha[:2]}/{sha}.pdf"
+    answer = answer.model_copy(
+        update={"evidence": [Evidence.model_validate({"title": "ISO 27001", "path": rel})]}
+    )
+    with Session(register.engine) as s:
+        repo.add_attestation(
+            s, name=recipient["name"], country=recipient["country"], safeguards=answer
+        )
+        s.commit()
+    # what an assessment run does once the answer is in
+    merged = load_intake_model(
+        with_safeguards(load_intake(folder / "intake.yaml").intake, {recipient["id"]: answer}),
+        folder,
+        data_dir=register.settings.data_dir,
+    )
+    assert merged.files[rel].sha256 == sha
+    tid = data["transfer"]["id"]
+    register.save(
+        merged, assess(merged, SAVED_ON), actor="t", source_path=str(folder / "intake.yaml")
+    )
+    assert register.stale(as_of=SAVED_ON) == []
+
+    data["transfer"]["title"] += " (revised)"
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    assert register.stale(as_of=SAVED_ON) == [(tid, ["intake"])]
+    with Reassessor(register, as_of=SAVED_ON, render=fake_render, workers=1) as r:
+        r.add(tid, ["intake"])
+    assert [x["transfer_id"] for x in r.results] == [tid]
+    with Session(register.engine) as s:
+        again = repo.loaded_of(s, row=register.current(tid))
+    assert again.intake.transfer.title.endswith("(revised)")
+    kept = again.intake.recipients[0].safeguards
+    assert kept is not None and [e.path for e in kept.evidence] == [rel]
+    assert again.files[rel].sha256 == sha
+    assert register.stale(as_of=SAVED_ON) == []
