@@ -237,15 +237,9 @@ class Register:
         """Store the recipient's answer for reuse; returns the request that was waiting, if any."""
 
         def work(session: Session) -> QuestionnaireRow | None:
-            waiting = session.exec(
-                select(QuestionnaireRow)
-                .where(
-                    QuestionnaireRow.transfer_id == transfer_id,
-                    QuestionnaireRow.recipient_id == recipient_id,
-                    QuestionnaireRow.status == "waiting",
-                )
-                .order_by(col(QuestionnaireRow.id).desc())
-            ).first()
+            waiting = repo.waiting_questionnaire(
+                session, transfer_id=transfer_id, recipient_id=recipient_id
+            )
             if waiting is not None:
                 name, country = waiting.recipient_name, waiting.recipient_country
             elif only_if_waiting:

@@ -96,15 +96,9 @@ class Links:
         token = secrets.token_urlsafe(32)
 
         def work(session: Session) -> None:
-            row = session.exec(
-                select(QuestionnaireRow)
-                .where(
-                    QuestionnaireRow.transfer_id == transfer_id,
-                    QuestionnaireRow.recipient_id == recipient_id,
-                    QuestionnaireRow.status == "waiting",
-                )
-                .order_by(col(QuestionnaireRow.id).desc())
-            ).first()
+            row = repo.waiting_questionnaire(
+                session, transfer_id=transfer_id, recipient_id=recipient_id
+            )
             if row is None:
                 current = repo.current_assessment(session, transfer_id=transfer_id)
                 if current is None:

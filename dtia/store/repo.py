@@ -26,6 +26,7 @@ from dtia.store.models import (
     FilingEventRow,
     FilingRow,
     IntakeVersionRow,
+    QuestionnaireRow,
     TransferRow,
 )
 
@@ -393,6 +394,21 @@ def add_attestation(
     session.add(row)
     session.flush()
     return row
+
+
+def waiting_questionnaire(
+    session: Session, *, transfer_id: str, recipient_id: str
+) -> QuestionnaireRow | None:
+    """The latest request to this recipient about this transfer still waiting for an answer."""
+    return session.exec(
+        select(QuestionnaireRow)
+        .where(
+            QuestionnaireRow.transfer_id == transfer_id,
+            QuestionnaireRow.recipient_id == recipient_id,
+            QuestionnaireRow.status == "waiting",
+        )
+        .order_by(col(QuestionnaireRow.id).desc())
+    ).first()
 
 
 def valid_attestation(session: Session, *, key: str, on: date) -> AttestationRow | None:
