@@ -504,7 +504,8 @@ def portal(
     from dtia.portal.app import create_app
 
     _prefect_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("dtia").setLevel(logging.INFO)  # requests, redacted; not the libraries'
     application = create_app()
     err.print(f"dtia portal on http://{host}:{port}/  (API description: /api/openapi.json)")
     # uvicorn's own access log would print questionnaire tokens: the app logs redacted paths
