@@ -3,6 +3,7 @@ API with a process worker, and wait for it to complete."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -10,9 +11,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -131,6 +134,10 @@ def test_deploy_and_run_assess_transfer_on_a_server(tmp_path: Path) -> None:
             check=True,
         )
         assert [t["transfer_id"] for t in json.loads(saved.stdout)] == ["bizfly-support-desk-us"]
+
+        # a compliance officer uploads an intake on the portal: with a server configured the
+        # run goes through the deployment, to the worker, and the portal follows it
+        _portal_run_through_the_deployment(api, tmp_path / "data", intake.parent)
     finally:
         for proc in (worker, server):
             if proc is not None:
@@ -141,3 +148,42 @@ def test_deploy_and_run_assess_transfer_on_a_server(tmp_path: Path) -> None:
                     proc.kill()
         log.close()
         worker_log.close()
+
+
+def _portal_run_through_the_deployment(api: str, data_dir: Path, example: Path) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from starlette.testclient import TestClient
+
+    from dtia.config import Settings
+    from dtia.portal.accounts import Accounts, Role
+    from dtia.portal.app import create_app
+
+    data = yaml.safe_load((example / "intake.yaml").read_text(encoding="utf-8"))
+    data["transfer"]["id"] = "bizfly-via-portal"
+    upload = io.BytesIO()
+    with zipfile.ZipFile(upload, "w") as z:
+        z.writestr("intake.yaml", yaml.safe_dump(data, allow_unicode=True))
+        for sub in ("policies", "attachments"):
+            for f in sorted((example / sub).iterdir()):
+                z.writestr(f"{sub}/{f.name}", f.read_bytes())
+
+    app = create_app(Settings(data_dir=data_dir))
+    token = Accounts(app.state.register.engine).add("officer", Role.compliance_officer)
+    headers = {"Authorization": f"Bearer {token}"}
+    with temporary_settings({PREFECT_API_URL: api}), TestClient(app, headers=headers) as client:
+        started = client.post(
+            "/api/runs", files={"intake": ("bizfly.zip", upload.getvalue(), "application/zip")}
+        )
+        assert started.status_code == 202, started.text
+        run = started.json()
+        assert run["flow_run_id"], run  # scheduled on the server, not run by the portal
+        deadline = time.monotonic() + 300
+        while run["status"] == "running":
+            assert time.monotonic() < deadline, run
+            time.sleep(2)
+            run = client.get(f"/api/runs/{run['id']}").json()
+        assert run["status"] == "completed", run
+        transfer = client.get("/api/transfers/bizfly-via-portal")
+        assert transfer.status_code == 200, transfer.text
+        assert [v["version"] for v in transfer.json()["versions"]] == [1]
+    app.state.register.engine.dispose()

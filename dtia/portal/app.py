@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -483,8 +484,10 @@ def create_app(
                 raise PortalError(400, "choose an intake file to upload")
             data = await _read_limited(upload, MAX_UPLOAD)
             try:
-                run = runs.start(
-                    name=upload.filename, data=data, started_by=who.user.name, now=clock()
+                # off the event loop: Prefect's client would hand back coroutines on it
+                run = await run_in_threadpool(
+                    partial(runs.start, name=upload.filename, data=data, started_by=who.user.name),
+                    now=clock(),
                 )
             except IntakeError as exc:
                 return page(
@@ -675,8 +678,11 @@ def create_app(
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise PortalError(400, "send the intake as the multipart field 'intake'")
             data = await _read_limited(upload, MAX_UPLOAD)
-            run = runs.start(name=upload.filename, data=data, started_by=who.user.name, now=clock())
-            return run_json(run.id)
+            run = await run_in_threadpool(
+                partial(runs.start, name=upload.filename, data=data, started_by=who.user.name),
+                now=clock(),
+            )
+            return await run_in_threadpool(run_json, run.id)
 
     @app.get("/api/runs/{run_id}", tags=["runs"])
     def api_run(run_id: str, who: Officer) -> dict[str, Any]:

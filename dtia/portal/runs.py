@@ -101,7 +101,7 @@ class Runs:
             }
         )
         self._put(row)
-        if os.environ.get("PREFECT_API_URL"):
+        if _prefect_server():
             self._through_deployment(row)
         else:
             self._locally(row, folder)
@@ -127,7 +127,7 @@ class Runs:
         try:
             flow_run = cast(
                 "FlowRun",
-                run_deployment(DEPLOYMENT, parameters={"intake": row.intake_path}, timeout=0),
+                run_deployment(DEPLOYMENT, parameters={"intake_path": row.intake_path}, timeout=0),
             )
         except Exception as exc:  # the server or the deployment may be missing
             row.status, row.message = "failed", f"could not start {DEPLOYMENT}: {exc}"
@@ -178,6 +178,14 @@ class Runs:
             log = Path(row.intake_path).parent / "run.log"
             row.message = _tail(log) if log.is_file() else row.message
         return row
+
+
+def _prefect_server() -> bool:
+    """Whether a Prefect server is configured (environment or profile): runs then go through
+    its deployment, to its workers."""
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 def _tail(log: Path, lines: int = 12) -> str:
