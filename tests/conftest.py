@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 # Before anything imports Prefect: no telemetry, state inside the project, a patient start.
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +44,44 @@ def prefect_api() -> Iterator[str]:
 def _prefect_if_marked(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("prefect"):
         request.getfixturevalue("prefect_api")
+
+
+# --- databases: SQLite, and a real PostgreSQL server when one is reachable -------------
+
+PG_BASE = os.environ.get(
+    "DTIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_url() -> Iterator[str]:
+    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name = f"dtia_test_{uuid.uuid4().hex[:10]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(
+            f"no PostgreSQL server reachable at {PG_BASE.split('@')[-1]} ({exc.orig}); "
+            "set DTIA_TEST_POSTGRES_URL to test against one"
+        )
+    url = PG_BASE.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dtia.db'}"
+    else:
+        yield from _pg_url()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from _pg_url()

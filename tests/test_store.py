@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import inspect, text
 
 from dtia.config import Settings
 from dtia.engine import assess
@@ -21,39 +18,7 @@ from dtia.register import Register
 from dtia.store.db import current_revision, head_revision, make_engine
 from tests.support import EXAMPLES, changed, write_intake
 
-PG_BASE = os.environ.get(
-    "DTIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BIZFLY = EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml"
-
-
-def _pg_url() -> Iterator[str]:
-    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            name = f"dtia_test_{uuid.uuid4().hex[:10]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(
-            f"no PostgreSQL server reachable at {PG_BASE.split('@')[-1]} ({exc.orig}); "
-            "set DTIA_TEST_POSTGRES_URL to test against one"
-        )
-    url = PG_BASE.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'dtia.db'}"
-    else:
-        yield from _pg_url()
 
 
 @pytest.fixture
@@ -174,11 +139,6 @@ def test_audit_tampering_is_detected(register: Register, tamper: str) -> None:
             conn.execute(text("UPDATE audit_log SET seq = 2 WHERE seq = 99"))
     check = register.verify_audit()
     assert not check.ok and check.first_bad in (1, 2, 3)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _pg_url()
 
 
 def test_concurrent_writers_lose_nothing(pg_url: str, tmp_path: Path) -> None:

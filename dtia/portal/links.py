@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dtia.errors import DtiaError
@@ -164,6 +165,18 @@ class Links:
 
         def work(session: Session) -> tuple[Questionnaire, Safeguards]:
             row = self._valid(session, token, now)
+            # Claim the questionnaire with one conditional UPDATE: of two answers sent at the
+            # same moment, the second waits for the first and then finds nothing to claim.
+            claimed = session.execute(
+                update(QuestionnaireRow)
+                .where(
+                    col(QuestionnaireRow.id) == row.id, col(QuestionnaireRow.status) == "waiting"
+                )
+                .values(status="answered", answered_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
+                raise LinkError("this questionnaire has been answered already; the link works once")
             stored = [_keep(folder, data) for _title, data in evidence]
             uploaded = [
                 Evidence.model_validate({"title": title, "path": path})
@@ -175,7 +188,6 @@ class Links:
             )
             row.status = "answered"
             row.answered_at = now
-            session.add(row)
             repo.append_audit(
                 session,
                 actor=f"recipient:{row.recipient_id}",
