@@ -8,8 +8,10 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import shutil
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -517,7 +519,7 @@ def test_a_valid_upload_starts_a_run_that_reports_progress(
         "_locally",
         lambda self, row, folder: launched.append((row.intake_path, folder)),
     )
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(runs_module, "_prefect_server", lambda: False)  # no server here
     folder = EXAMPLES / "bizfly-cloud-support-desk"
     files = {"intake.yaml": (folder / "intake.yaml").read_bytes()}
     for sub in ("policies", "attachments"):
@@ -538,6 +540,61 @@ def test_a_valid_upload_starts_a_run_that_reports_progress(
     assert (run_folder / "policies").is_dir()
     assert officer.get(f"/api/runs/{run['id']}").json()["status"] == "running"
     assert portal.client("legal").get(f"/api/runs/{run['id']}").status_code == 403
+
+
+def _bizfly_zip() -> bytes:
+    folder = EXAMPLES / "bizfly-cloud-support-desk"
+    files = {"intake.yaml": (folder / "intake.yaml").read_bytes()}
+    for sub in ("policies", "attachments"):
+        for f in (folder / sub).iterdir():
+            files[f"{sub}/{f.name}"] = f.read_bytes()
+    return _zip(files)
+
+
+def test_a_local_run_records_its_own_end_and_a_killed_one_is_reported(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner process records the outcome, so a portal restarted meanwhile still knows
+    # it; a run whose process vanished without a word is reported, not left "running".
+    import dtia.cli
+    from dtia.portal import runner
+    from dtia.portal import runs as runs_module
+
+    folders: list[Path] = []
+    monkeypatch.setattr(
+        runs_module.Runs, "_locally", lambda self, row, folder: folders.append(folder)
+    )
+    monkeypatch.setattr(runs_module, "_prefect_server", lambda: False)  # no server here
+    officer = portal.client("compliance_officer")
+    ids = [
+        officer.post(
+            "/api/runs", files={"intake": ("bizfly.zip", _bizfly_zip(), "application/zip")}
+        ).json()["id"]
+        for _ in range(3)
+    ]
+    failing, killed, running = ids
+
+    def cli_failing() -> None:
+        raise SystemExit(2)
+
+    (folders[0] / "run.log").write_text("error: the recipient never answered\n")
+    monkeypatch.setattr(dtia.cli, "main", cli_failing)
+    monkeypatch.setattr(runner.signal, "signal", lambda *args: None)
+    monkeypatch.setenv("DTIA_DATA_DIR", str(portal.settings.data_dir))
+    assert runner.main([failing]) == 2
+    run = officer.get(f"/api/runs/{failing}").json()
+    assert run["status"] == "failed"
+    assert "the recipient never answered" in run["message"]
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (folders[1] / "run.pid").write_text(str(gone.pid))
+    run = officer.get(f"/api/runs/{killed}").json()
+    assert run["status"] == "failed"
+    assert "ended without recording an outcome" in run["message"]
+
+    (folders[2] / "run.pid").write_text(str(os.getpid()))
+    assert officer.get(f"/api/runs/{running}").json()["status"] == "running"
 
 
 # --- the rest --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Assessment runs started from the portal: through the ``assess-transfer`` deployment when
-a Prefect server is configured (PREFECT_API_URL), else as a local ``dtia run assess``."""
+a Prefect server is configured (PREFECT_API_URL), else as a local ``dtia run assess`` in a
+process of its own (``dtia.portal.runner``) that records how it ended."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ DEPLOYMENT = "assess-transfer/assess-transfer"
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_FILES = 200
 INTAKE_NAMES = ("intake.yaml", "intake.yml", "intake.json")
+LOG = "run.log"
+PID = "run.pid"
 
 
 class UploadError(DtiaError):
@@ -138,27 +141,53 @@ class Runs:
         self._put(row)
 
     def _locally(self, row: PortalRunRow, folder: Path) -> None:
-        log = folder / "run.log"
-        with log.open("wb") as out:
+        # The run records its own outcome (dtia.portal.runner), so a restart of the portal
+        # loses nothing; the portal only reaps the process and notices one that was killed.
+        settings = self.register.settings
+        env = {**os.environ, "DTIA_DATA_DIR": str(settings.data_dir)}
+        if settings.database_url:
+            env["DTIA_DATABASE_URL"] = settings.database_url
+        with (folder / LOG).open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "dtia.cli", "run", "assess", row.intake_path],
+                [sys.executable, "-m", "dtia.portal.runner", row.id],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, "DTIA_DATA_DIR": str(self.register.settings.data_dir)},
+                env=env,
             )
+        (folder / PID).write_text(str(process.pid), encoding="ascii")
 
-        def wait() -> None:
-            code = process.wait()
-            done = row.model_copy()
-            done.status = "completed" if code == 0 else "failed"
-            done.message = _tail(log)
-            done.finished_at = repo.now()
-            self._put(done)
+        def reap() -> None:
+            process.wait()
+            self._ended_unreported(row.id)
 
-        threading.Thread(target=wait, name=f"run-{row.id}", daemon=True).start()
+        threading.Thread(target=reap, name=f"run-{row.id}", daemon=True).start()
 
-    def get(self, run_id: str) -> PortalRunRow:
+    def finish(self, run_id: str, exit_code: int) -> None:
+        """Record how a local run ended, with the end of its log (called by the runner)."""
+        row = self.read(run_id)
+        row.status = "completed" if exit_code == 0 else "failed"
+        log = Path(row.intake_path).parent / LOG
+        row.message = _tail(log) if log.is_file() else f"exit code {exit_code}"
+        row.finished_at = repo.now()
+        self._put(row)
+
+    def _ended_unreported(self, run_id: str) -> None:
+        """A local run whose process is gone without recording its outcome was killed."""
+        row = self.read(run_id)
+        if row.status != "running" or row.flow_run_id:
+            return
+        log = Path(row.intake_path).parent / LOG
+        tail = _tail(log) if log.is_file() else ""
+        row.status = "failed"
+        row.message = (
+            (tail + "\n" if tail else "")
+            + "The run's process ended without recording an outcome (stopped or killed); start it again."
+        )
+        row.finished_at = repo.now()
+        self._put(row)
+
+    def read(self, run_id: str) -> PortalRunRow:
         with Session(self.register.engine) as session:
             row = session.get(PortalRunRow, run_id)
             if row is None:
@@ -166,6 +195,10 @@ class Runs:
 
                 raise NotFound(f"no run {run_id!r}")
             session.expunge(row)
+            return row
+
+    def get(self, run_id: str) -> PortalRunRow:
+        row = self.read(run_id)
         if row.status == "running" and row.flow_run_id:
             state = _prefect_state(row.flow_run_id)
             if state is not None:
@@ -175,7 +208,11 @@ class Runs:
                     row.finished_at = repo.now()
                     self._put(row)
         elif row.status == "running":
-            log = Path(row.intake_path).parent / "run.log"
+            folder = Path(row.intake_path).parent
+            if not _alive(folder / PID):  # e.g. the machine restarted under both
+                self._ended_unreported(run_id)
+                return self.read(run_id)
+            log = folder / LOG
             row.message = _tail(log) if log.is_file() else row.message
         return row
 
@@ -186,6 +223,23 @@ def _prefect_server() -> bool:
     from prefect.settings import PREFECT_API_URL
 
     return bool(PREFECT_API_URL.value())
+
+
+def _alive(pid_file: Path) -> bool:
+    """Whether the process recorded in ``pid_file`` still runs (no file yet: assume so)."""
+    try:
+        pid = int(pid_file.read_text(encoding="ascii"))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
 
 
 def _tail(log: Path, lines: int = 12) -> str:
