@@ -11,7 +11,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,9 +194,12 @@ class Register:
         flow_run_id: str | None,
         api_url: str | None,
         context: dict[str, Any] | None = None,
+        link: tuple[str, datetime] | None = None,
     ) -> int:
         """Record that a recipient was asked for its safeguards (and which run waits), with
-        what the recipient is shown (``dtia.questionnaire.context``)."""
+        what the recipient is shown (``dtia.questionnaire.context``) and, given as ``link``
+        (the token's SHA-256, its expiry), the questionnaire link in the same transaction, so
+        a link legal issues meanwhile is never overwritten."""
 
         def work(session: Session) -> int:
             row = QuestionnaireRow.model_validate(
@@ -209,16 +212,21 @@ class Register:
                     "api_url": api_url,
                     "created_at": repo.now(),
                     "context_json": json.dumps(context or {}),
+                    "token_sha256": link[0] if link else None,
+                    "token_expires_at": link[1] if link else None,
                 }
             )
             session.add(row)
             session.flush()
+            payload: dict[str, Any] = {"recipient": recipient_id, "flow_run": flow_run_id}
+            if link:
+                payload["link_expires"] = link[1].isoformat()
             repo.append_audit(
                 session,
                 actor="dtia",
                 action="questionnaire.sent",
                 subject=transfer_id,
-                payload={"recipient": recipient_id, "flow_run": flow_run_id},
+                payload=payload,
             )
             assert row.id is not None
             return row.id

@@ -24,7 +24,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake, Safeguards, load_intake_model, with_safeguards
 from dtia.law import load_rules
-from dtia.portal.links import LINK_DAYS, Links
+from dtia.portal.links import LINK_DAYS, new_link
 from dtia.questionnaire import context
 from dtia.register import Register
 
@@ -70,6 +70,7 @@ def collect_safeguards(
             continue
         run = get_run_context()
         flow_run_id = str(getattr(getattr(run, "flow_run", None), "id", "")) or None
+        token, link = new_link(datetime.now(UTC))
         register.open_questionnaire(
             transfer_id=intake.transfer.id,
             recipient_id=r.id,
@@ -78,8 +79,8 @@ def collect_safeguards(
             flow_run_id=flow_run_id,
             api_url=_api_url(),
             context=context(intake, r.id, load_rules(as_of)),
+            link=link,
         )
-        token = Links(register).issue(intake.transfer.id, r.id, actor="dtia", now=datetime.now(UTC))
         # The link is a secret: it goes into an artifact for the people who run the
         # assessment, never into the logs.
         create_markdown_artifact(

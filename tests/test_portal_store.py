@@ -15,7 +15,7 @@ from dtia.config import Settings
 from dtia.engine import assess
 from dtia.intake import Safeguards, load_intake
 from dtia.portal.accounts import Accounts, Role
-from dtia.portal.links import LinkError, Links
+from dtia.portal.links import LinkError, Links, new_link
 from dtia.register import Register
 from dtia.store.models import AttestationRow, AuditRow
 from tests.support import EXAMPLES
@@ -105,3 +105,27 @@ def test_a_new_link_replaces_the_old_and_links_expire(register: Register) -> Non
         links.answer(second, _answer(), evidence=[], now=NOW + timedelta(days=1))
     with Session(register.engine) as s:
         assert s.exec(select(AttestationRow)).all() == []
+
+
+def test_the_run_opens_its_questionnaire_with_the_link_at_once(register: Register) -> None:
+    token, link = new_link(NOW)
+    register.open_questionnaire(
+        transfer_id=BIZFLY_ID,
+        recipient_id=RECIPIENT,
+        name="Example Helpdesk Inc.",
+        country="US",
+        flow_run_id=None,
+        api_url=None,
+        link=link,
+    )
+    links = Links(register)
+    (waiting,) = links.waiting()
+    assert waiting.token_sha256 == link[0]
+    assert links.open(token, now=NOW + timedelta(days=13)).recipient_id == RECIPIENT
+    with pytest.raises(LinkError, match="expired"):
+        links.open(token, now=NOW + timedelta(days=14))
+    newer = links.issue(BIZFLY_ID, RECIPIENT, actor="legal", now=NOW)
+    assert len(links.waiting()) == 1  # the same questionnaire, a new link
+    with pytest.raises(LinkError, match="not valid"):
+        links.open(token, now=NOW)
+    assert links.open(newer, now=NOW).transfer_id == BIZFLY_ID

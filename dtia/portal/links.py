@@ -63,6 +63,12 @@ def _aware(value: datetime, like: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)  # SQLite drops tzinfo
 
 
+def new_link(now: datetime, days: int = LINK_DAYS) -> tuple[str, tuple[str, datetime]]:
+    """A fresh link token, and what is stored of it: its SHA-256 and its expiry."""
+    token = secrets.token_urlsafe(32)
+    return token, (digest(token), now + timedelta(days=days))
+
+
 class Links:
     def __init__(self, register: Register) -> None:
         self.register = register
@@ -94,7 +100,7 @@ class Links:
         """A new link token for the waiting questionnaire of this recipient (a questionnaire
         is opened when none waits and the transfer is in the register). An earlier link of
         the same questionnaire stops working."""
-        token = secrets.token_urlsafe(32)
+        token, (sha, expires) = new_link(now, days)
 
         def work(session: Session) -> None:
             row = repo.waiting_questionnaire(
@@ -120,8 +126,8 @@ class Links:
                         ),
                     }
                 )
-            row.token_sha256 = digest(token)
-            row.token_expires_at = now + timedelta(days=days)
+            row.token_sha256 = sha
+            row.token_expires_at = expires
             session.add(row)
             session.flush()
             repo.append_audit(
