@@ -217,6 +217,20 @@ def test_login_refuses_a_bad_token_and_a_forged_form(portal: Portal) -> None:
     assert "dtia_session" not in forged.headers.get("set-cookie", "")
 
 
+def test_csrf_tokens_that_are_not_ascii_are_refused_not_crashed_on(portal: Portal) -> None:
+    c = TestClient(portal.app, base_url="https://testserver", follow_redirects=False)
+    c.get("/login")
+    r = c.post("/login", data={"token": portal.tokens["legal"], "login_csrf": "é"})
+    assert r.status_code == 403
+    legal, _csrf = portal.browser("legal")
+    r = legal.post(
+        f"/api/transfers/{FPT}/approvals",
+        json={"on": "2026-11-22"},
+        headers={"X-CSRF-Token": "é".encode()},
+    )
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+
+
 def test_an_expired_session_is_signed_out(portal: Portal) -> None:
     c, _csrf = portal.browser("auditor")
     assert c.get("/").status_code == 200
@@ -396,10 +410,16 @@ def test_a_questionnaire_link_shows_only_what_the_recipient_needs_and_works_once
 
     invalid = anonymous.post(
         f"/q/{token}",
-        data={**GOOD_ANSWER, "attested_by": "", "incident_notification_hours": "soon"},
+        data={
+            **GOOD_ANSWER,
+            "attested_by": "",
+            "incident_notification_hours": "soon",
+            "data_subject_request_days": "²",  # a digit to str.isdigit, not to int()
+        },
     )
     assert invalid.status_code == 422
     assert "attested_by" in invalid.text and "incident_notification_hours" in invalid.text
+    assert "data_subject_request_days" in invalid.text
     assert 'value="ISO/IEC 27001"' in invalid.text  # what was typed is kept
 
     not_pdf = anonymous.post(
@@ -490,6 +510,65 @@ def test_uploads_are_checked_and_nothing_is_kept_of_a_bad_one(
     uploads = portal.settings.data_dir / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
     assert not (portal.settings.data_dir.parent / "escape.yaml").exists()
+
+
+def _corrupt(zipped: bytes, marker: bytes) -> bytes:
+    at = zipped.index(marker)
+    return zipped[:at] + bytes([zipped[at] ^ 0xFF]) + zipped[at + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bomb.zip", _zip({"intake.yaml": b"\0" * (2 * 1024 * 1024)}), "unpacks to more than 1 MB"),
+        ("clash.zip", _zip({"x": b"1", "x/intake.yaml": b"2"}), "names clash"),
+        ("twice.zip", _zip({"intake.yaml": b"1", "./intake.yaml": b"2"}), "names clash"),
+        ("crc.zip", _corrupt(_zip({"intake.yaml": b"transfer: ok\n"}), b"transfer"), "corrupt"),
+    ],
+)
+def test_a_zip_is_unpacked_by_the_bytes_it_yields_and_bad_ones_are_refused(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes, message: str
+) -> None:
+    from dtia.portal import runs as runs_module
+
+    monkeypatch.setattr(
+        runs_module, "MAX_UNPACKED", 1024 * 1024
+    )  # the sizes it claims are not trusted
+    r = portal.client("compliance_officer").post(
+        "/api/runs", files={"intake": (name, data, "application/zip")}
+    )
+    assert r.status_code == 400, r.text
+    assert message in r.json()["detail"]
+    assert str(portal.settings.data_dir) not in r.text
+    assert list((portal.settings.data_dir / "uploads").iterdir()) == []
+
+
+def test_an_invalid_upload_is_named_as_uploaded_not_by_its_place_on_the_server(
+    portal: Portal,
+) -> None:
+    r = portal.client("compliance_officer").post(
+        "/api/runs", files={"intake": ("mine.yaml", b"schema: dtia.intake/v1\n", "text/yaml")}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"] == "mine.yaml: invalid"
+    assert str(portal.settings.data_dir) not in r.text
+
+
+def test_bodies_larger_than_a_route_can_use_are_refused_while_they_arrive(portal: Portal) -> None:
+    anonymous = portal.client()
+    r = anonymous.post("/login", data={"token": "x" * 100_000, "login_csrf": "y"})
+    assert r.status_code == 413 and "larger than 64 KB" in r.text
+    r = anonymous.post("/login", files={"f": ("a.bin", b"0" * 200_000)})
+    assert r.status_code == 413
+    legal = portal.client("legal")
+    r = legal.post(
+        f"/api/transfers/{FPT}/approvals",
+        content=b'{"on": "2026-11-22", "note": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413
+    assert r.json()["detail"] == "the request is larger than 1 MB"
+    assert legal.get(f"/api/transfers/{FPT}").json()["approvals"] == []
 
 
 def test_an_invalid_intake_uploaded_in_the_page_lists_every_problem(portal: Portal) -> None:

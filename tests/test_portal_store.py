@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from dtia.intake import Safeguards, load_intake
 from dtia.portal.accounts import Accounts, Role
 from dtia.portal.links import LinkError, Links, new_link
 from dtia.register import Register
+from dtia.store import repo
 from dtia.store.models import AttestationRow, AuditRow
 from tests.support import EXAMPLES
 
@@ -129,3 +130,17 @@ def test_the_run_opens_its_questionnaire_with_the_link_at_once(register: Registe
     with pytest.raises(LinkError, match="not valid"):
         links.open(token, now=NOW)
     assert links.open(newer, now=NOW).transfer_id == BIZFLY_ID
+
+
+def test_an_answer_is_reused_for_a_year_at_most(register: Register) -> None:
+    with Session(register.engine) as s:
+        repo.add_attestation(s, name="Example Helpdesk Inc.", country="us", safeguards=_answer())
+        s.commit()
+    attested = _answer().attested_on
+
+    def reused(on: date) -> bool:
+        return register.attestation(name="Example  Helpdesk Inc.", country="US", on=on) is not None
+
+    assert reused(attested + timedelta(days=364))
+    assert reused(date(attested.year + 1, attested.month, attested.day))
+    assert not reused(date(attested.year + 1, attested.month, attested.day) + timedelta(days=1))

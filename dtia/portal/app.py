@@ -39,12 +39,13 @@ from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.filing import EVENTS, Event, FilingError
 from dtia.intake import parse_safeguards
 from dtia.portal.accounts import Accounts, BrowserSession, Role, User
+from dtia.portal.limits import MIB, BodyLimit
 from dtia.portal.links import LinkError, Links
 from dtia.portal.reader import NotFound, Reader
 from dtia.portal.runs import MAX_UPLOAD, Runs, UploadError
 from dtia.questionnaire import QUESTIONS
 from dtia.register import Register
-from dtia.store.db import StoreError
+from dtia.store.db import DatabaseError, StoreError
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 COOKIE = "dtia_session"
@@ -114,7 +115,7 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     API post made with a session cookie, 403 unless it carries the session's CSRF token."""
 
     async def dependency(request: Request) -> Principal:
-        who = _principal(request)
+        who = await run_in_threadpool(_principal, request)  # a database read
         if who is None:
             raise PortalError(401, "sign in first (or send Authorization: Bearer TOKEN)")
         if who.user.role not in roles:
@@ -128,7 +129,7 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
             ):
                 value = (await request.form()).get("csrf_token")
                 sent = value if isinstance(value, str) else None
-            if not sent or not secrets.compare_digest(sent, who.csrf):
+            if not sent or not secrets.compare_digest(sent.encode(), who.csrf.encode()):
                 raise PortalError(403, "the form's CSRF token is missing or wrong; reload the page")
         return who
 
@@ -187,6 +188,16 @@ def create_app(
         description="Cross-border transfer impact assessments: register, dossiers, filings.",
     )
 
+    def body_limit(path: str) -> int:
+        if path == "/login":
+            return 64 * 1024
+        if path.startswith("/q/"):
+            return MAX_EVIDENCE_FILES * MAX_EVIDENCE + MIB
+        if path in ("/runs", "/api/runs"):
+            return MAX_UPLOAD + MIB
+        return MIB
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
     app.state.register = register
     app.state.accounts = accounts
     app.state.links = links
@@ -260,6 +271,11 @@ def create_app(
             return error_response(request, 400, str(exc), [])
         if isinstance(exc, FilingError):
             return error_response(request, 409, str(exc), [])
+        if isinstance(exc, DatabaseError):  # its details are for the log, not the caller
+            log.warning("database error on %s: %s", _redact(request.url.path), exc)
+            return error_response(
+                request, 503, "the register is unavailable or busy; try again in a moment", []
+            )
         if isinstance(exc, StoreError) and "no transfer" in str(exc):
             return error_response(request, 404, str(exc), [])
         return error_response(request, 409, str(exc), [])
@@ -334,14 +350,16 @@ def create_app(
     async def login(request: Request) -> Response:
         async with _form(request) as form:
             sent, expected = _field(form, "login_csrf"), request.cookies.get(LOGIN_COOKIE, "")
-            if not expected or not secrets.compare_digest(sent, expected):
+            if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
                 return login_page(
                     request, status=403, message="the sign-in form expired; try again"
                 )
-            user = accounts.by_token(_field(form, "token").strip())
+            user = await run_in_threadpool(accounts.by_token, _field(form, "token").strip())
             if user is None:
                 return login_page(request, status=401, message="that token is not valid")
-            cookie, _session = accounts.open_session(user, now=clock())
+            cookie, _session = await run_in_threadpool(
+                partial(accounts.open_session, user), now=clock()
+            )
             response = RedirectResponse("/", status_code=303)
             set_session_cookie(response, cookie)
             response.delete_cookie(LOGIN_COOKIE, path="/login")
@@ -351,7 +369,7 @@ def create_app(
     async def logout(request: Request, who: Anyone) -> Response:
         cookie = request.cookies.get(COOKIE)
         if cookie:
-            accounts.close_session(cookie)
+            await run_in_threadpool(accounts.close_session, cookie)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -453,7 +471,7 @@ def create_app(
                 )
             except ValueError as exc:
                 raise PortalError(422, f"invalid filing event: {exc}") from None
-            record_event(transfer_id, body, who)
+            await run_in_threadpool(record_event, transfer_id, body, who)
             return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
 
     @app.post("/questionnaires", response_class=HTMLResponse, include_in_schema=False)
@@ -461,7 +479,9 @@ def create_app(
         async with _form(request) as form:
             transfer_id = _check_id(_field(form, "transfer_id"), TRANSFER_ID, "transfer")
             recipient_id = _check_id(_field(form, "recipient_id"), RECIPIENT_ID, "recipient")
-            token = links.issue(transfer_id, recipient_id, actor=who.user.name, now=clock())
+            token = await run_in_threadpool(
+                partial(links.issue, transfer_id, recipient_id, actor=who.user.name), now=clock()
+            )
             url = f"{register.settings.portal_url.rstrip('/')}/q/{token}"
             return page(
                 request,
@@ -523,7 +543,7 @@ def create_app(
 
     @app.post("/q/{token}", response_class=HTMLResponse, include_in_schema=False)
     async def answer(request: Request, token: str) -> HTMLResponse:
-        q = links.open(token, now=clock())
+        q = await run_in_threadpool(partial(links.open, token), now=clock())
         async with _form(request) as form:
             values = {k: v for k, v in form.items() if isinstance(v, str)}
             evidence: list[tuple[str, bytes]] = []
@@ -549,7 +569,10 @@ def create_app(
                     problems=exc.problems,
                     token=token,
                 )
-            done, stored = links.answer(token, safeguards, evidence=evidence, now=clock())
+            # evidence files are written and the answer stored off the event loop
+            done, stored = await run_in_threadpool(
+                partial(links.answer, token, safeguards, evidence=evidence), now=clock()
+            )
             resumed = None
             if done.flow_run_id:
                 from flows.safeguards import ResumeError, resume_waiting_run
@@ -749,7 +772,7 @@ def _answer_json(values: dict[str, str]) -> str:
         if key in ("encryption_in_transit", "encryption_at_rest"):
             out[key] = {"yes": True, "no": False}.get(raw, raw)
         elif key in ("incident_notification_hours", "data_subject_request_days"):
-            out[key] = int(raw) if raw.isdigit() else raw
+            out[key] = int(raw) if raw.isascii() and raw.isdigit() else raw
         else:
             out[key] = raw
     return json.dumps(out)

@@ -11,13 +11,14 @@ import sys
 import threading
 import uuid
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import cast
 
 from sqlmodel import Session
 
-from dtia.errors import DtiaError
+from dtia.errors import DtiaError, IntakeError
 from dtia.intake import load_intake
 from dtia.register import Register
 from dtia.store import repo
@@ -27,6 +28,8 @@ from dtia.store.models import PortalRunRow
 DEPLOYMENT = "assess-transfer/assess-transfer"
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_FILES = 200
+MAX_UNPACKED = 5 * MAX_UPLOAD
+CHUNK = 1 << 16
 INTAKE_NAMES = ("intake.yaml", "intake.yml", "intake.json")
 LOG = "run.log"
 PID = "run.pid"
@@ -51,26 +54,44 @@ def unpack(name: str, data: bytes, folder: Path) -> Path:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise UploadError(f"{name}: not a readable zip file") from None
-    members = [m for m in archive.infolist() if not m.is_dir()]
-    if len(members) > MAX_FILES:
-        raise UploadError(f"{name}: more than {MAX_FILES} files")
-    if sum(m.file_size for m in members) > 5 * MAX_UPLOAD:
-        raise UploadError(f"{name}: unpacks to more than {5 * MAX_UPLOAD // 2**20} MB")
-    for m in members:
-        parts = PurePosixPath(m.filename).parts
-        if m.filename.startswith("/") or ".." in parts or "\\" in m.filename:
-            raise UploadError(f"{name}: member {m.filename!r} would leave the intake folder")
-        if (m.external_attr >> 16) & 0o170000 == 0o120000:
-            raise UploadError(f"{name}: member {m.filename!r} is a symbolic link")
-    # a zip of the folder itself (one top directory) or of its contents
-    tops = {PurePosixPath(m.filename).parts[0] for m in members}
-    nested = all(len(PurePosixPath(m.filename).parts) > 1 for m in members)
-    strip = 1 if len(tops) == 1 and nested else 0
-    for m in members:
-        rel = PurePosixPath(*PurePosixPath(m.filename).parts[strip:])
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(archive.read(m))
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_FILES:
+            raise UploadError(f"{name}: more than {MAX_FILES} files")
+        for m in members:
+            parts = PurePosixPath(m.filename).parts
+            if not parts or m.filename.startswith("/") or ".." in parts or "\\" in m.filename:
+                raise UploadError(f"{name}: member {m.filename!r} would leave the intake folder")
+            if (m.external_attr >> 16) & 0o170000 == 0o120000:
+                raise UploadError(f"{name}: member {m.filename!r} is a symbolic link")
+            if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise UploadError(f"{name}: member {m.filename!r} uses an unsupported compression")
+            if m.flag_bits & 0x1:
+                raise UploadError(f"{name}: member {m.filename!r} is encrypted")
+        # a zip of the folder itself (one top directory) or of its contents
+        tops = {PurePosixPath(m.filename).parts[0] for m in members}
+        nested = all(len(PurePosixPath(m.filename).parts) > 1 for m in members)
+        strip = 1 if len(tops) == 1 and nested else 0
+        budget = MAX_UNPACKED  # counted on the bytes produced, not the sizes the zip claims
+        try:
+            for m in members:
+                rel = PurePosixPath(*PurePosixPath(m.filename).parts[strip:])
+                target = folder / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(m) as source, target.open("xb") as out:
+                    while chunk := source.read(CHUNK):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise UploadError(
+                                f"{name}: unpacks to more than {MAX_UNPACKED // 2**20} MB"
+                            )
+                        out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+            raise UploadError(f"{name}: a member of the zip is corrupt") from None
+        except OSError:  # never the server's paths in the message
+            raise UploadError(
+                f"{name}: the zip's names clash (a file and a folder, or a name twice)"
+            ) from None
     for candidate in INTAKE_NAMES:
         if (folder / candidate).is_file():
             return folder / candidate
@@ -90,6 +111,9 @@ class Runs:
         try:
             path = unpack(name, data, folder)
             loaded = load_intake(path)
+        except IntakeError as exc:  # named as uploaded, not by where the server put it
+            _remove(folder)
+            raise IntakeError(name, exc.problems) from None
         except BaseException:
             _remove(folder)
             raise

@@ -24,6 +24,10 @@ class StoreError(DtiaError):
     """The register cannot be reached, migrated or written."""
 
 
+class DatabaseError(StoreError):
+    """The database failed or refused a write for a reason of its own (not the caller's)."""
+
+
 class ConflictError(StoreError):
     """Another writer changed the same record first (retried by ``unit_of_work``)."""
 
@@ -118,7 +122,7 @@ def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int 
             except IntegrityError as exc:
                 session.rollback()
                 if not _is_unique_violation(exc):
-                    raise StoreError(f"the register refused the write: {exc.orig}") from None
+                    raise DatabaseError(f"the register refused the write: {exc.orig}") from None
                 last = exc
             except OperationalError as exc:
                 session.rollback()
@@ -128,6 +132,6 @@ def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int 
                     and "serializ" not in message
                     and "deadlock" not in message
                 ):
-                    raise StoreError(f"database error: {exc.orig}") from None
+                    raise DatabaseError(f"database error: {exc.orig}") from None
                 last = exc
-    raise StoreError(f"gave up after {attempts} conflicting attempts: {last}")
+    raise DatabaseError(f"gave up after {attempts} conflicting attempts: {last}")

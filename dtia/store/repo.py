@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -371,6 +372,11 @@ def add_event(
     return row
 
 
+# An answer without dated evidence would otherwise be reused forever: the recipient is asked
+# again a year after it answered (a product choice, not a statutory period).
+ATTESTATION_LIFETIME = relativedelta(years=1)
+
+
 def recipient_key(*, name: str, country: str) -> str:
     """One recipient across transfers: its legal name and country, normalised."""
     return f"{country.upper()}:{' '.join(name.casefold().split())}"
@@ -379,15 +385,17 @@ def recipient_key(*, name: str, country: str) -> str:
 def add_attestation(
     session: Session, *, name: str, country: str, safeguards: Safeguards
 ) -> AttestationRow:
-    """Keep a recipient's answer; it stays usable until its earliest evidence expires."""
+    """Keep a recipient's answer for other transfers to the same recipient; it stays usable
+    until its earliest evidence expires, and never longer than ``ATTESTATION_LIFETIME``."""
     expiries = [c.expires_on for c in safeguards.certifications]
     expiries += [e.expires_on for e in safeguards.evidence if e.expires_on]
+    expiries.append(safeguards.attested_on + ATTESTATION_LIFETIME)
     row = AttestationRow.model_validate(
         {
             "recipient_key": recipient_key(name=name, country=country),
             "safeguards_json": safeguards.model_dump_json(),
             "attested_on": safeguards.attested_on,
-            "expires_on": min(expiries) if expiries else None,
+            "expires_on": min(expiries),
             "created_at": now(),
         }
     )
