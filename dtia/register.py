@@ -44,7 +44,7 @@ from dtia.intake import (
 )
 from dtia.law import law_files, load_rules
 from dtia.store import repo
-from dtia.store.db import StoreError, ensure_schema, make_engine, unit_of_work
+from dtia.store.db import NotFound, StoreError, ensure_schema, make_engine, unit_of_work
 from dtia.store.models import (
     AssessmentRow,
     FilingRow,
@@ -166,9 +166,10 @@ class Register:
             )
             return None if row is None else Safeguards.model_validate_json(row.safeguards_json)
 
-    def _with_attestations(self, loaded: LoadedIntake, base: Path, on: date) -> LoadedIntake:
-        """A re-read intake with the stored answers of recipients it gives no safeguards for,
-        as the assessment run that collected them had (the file itself never has them)."""
+    def with_attestations(self, loaded: LoadedIntake, base: Path | None, on: date) -> LoadedIntake:
+        """The intake with the stored, unexpired answers of the recipients it gives no
+        safeguards for (an intake file never holds what recipients answered); ``base`` is
+        the intake's folder, for its files."""
         answers = {
             r.id: stored
             for r in loaded.intake.recipients
@@ -382,7 +383,7 @@ class Register:
     def _facts(self, session: Session, transfer_id: str) -> Any:
         found = repo.filing_facts(session, transfer_id=transfer_id)
         if found is None:
-            raise StoreError(
+            raise NotFound(
                 f"no transfer {transfer_id!r} in the register (save one with dtia assess --save)"
             )
         return found
@@ -540,7 +541,7 @@ class Register:
             current = repo.current_assessment(session, transfer_id=transfer_id)
             transfer = session.get(TransferRow, transfer_id)
             if current is None or transfer is None:
-                raise StoreError(f"no transfer {transfer_id!r} in the register")
+                raise NotFound(f"no transfer {transfer_id!r} in the register")
             previous = repo.loaded_of(session, row=current)
             state = (
                 repo.filing(session, transfer_id=transfer_id)
@@ -550,7 +551,7 @@ class Register:
             loaded = previous
             if "intake" in reasons and source and Path(source).is_file():
                 path = Path(source)
-                loaded = self._with_attestations(load_intake(path), path.resolve().parent, as_of)
+                loaded = self.with_attestations(load_intake(path), path.resolve().parent, as_of)
             assessment = assess(loaded, as_of)
             new = session.get(AssessmentRow, repo.assessment_key(assessment)) is None
         return PendingReassessment(
@@ -692,5 +693,5 @@ class Register:
         with Session(self.engine) as session:
             row = repo.current_assessment(session, transfer_id=transfer_id)
             if row is None:
-                raise StoreError(f"no transfer {transfer_id!r} in the register")
+                raise NotFound(f"no transfer {transfer_id!r} in the register")
             return row

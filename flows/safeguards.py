@@ -56,17 +56,17 @@ def collect_safeguards(
 ) -> LoadedIntake:
     """Fill in every missing recipient safeguards, pausing the run for those not on file."""
     logger = get_run_logger()
+    missing = {r.id for r in loaded.intake.recipients if r.safeguards is None}
+    loaded = register.with_attestations(loaded, base_dir, as_of)
     intake = loaded.intake
     answers: dict[str, Safeguards] = {}
     for r in intake.recipients:
-        if r.safeguards is not None:
+        if r.id not in missing:
             continue
-        stored = register.attestation(name=r.name, country=r.country, on=as_of)
-        if stored is not None:
+        if r.safeguards is not None:
             logger.info(
-                "Reusing the stored safeguards of %s (attested %s)", r.id, stored.attested_on
+                "Reusing the stored safeguards of %s (attested %s)", r.id, r.safeguards.attested_on
             )
-            answers[r.id] = stored
             continue
         run = get_run_context()
         flow_run_id = str(getattr(getattr(run, "flow_run", None), "id", "")) or None

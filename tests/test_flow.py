@@ -105,6 +105,14 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Pat
     assert shown["recipient"] == {"id": "fpt-japan", "name": recipient.name, "country": "JP"}
     assert shown["data"] and shown["purposes"]
 
+    # a second run reuses the stored answer: it neither pauses nor asks again
+    again = assess_transfer(
+        intake_path=str(FPT / "intake.yaml"), as_of=AS_OF, answer_timeout_seconds=3
+    )
+    assert "C5.safeguards-pending" not in {f["id"] for f in again["findings"]}
+    with Session(register.engine) as s:
+        assert len(s.exec(select(QuestionnaireRow)).all()) == 1
+
 
 @pytest.mark.prefect
 def test_no_answer_fails_the_run_and_stores_nothing(data_dir: Path) -> None:

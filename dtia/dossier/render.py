@@ -25,9 +25,10 @@ def template_source(name: str) -> str:
     return resources.files("dtia_templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def environment() -> jinja2.Environment:
+def environment(folder: str = "") -> jinja2.Environment:
+    """Strict, autoescaping templates from ``templates/`` (or a ``folder/`` in it)."""
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(template_source),
+        loader=jinja2.FunctionLoader(lambda name: template_source(folder + name)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

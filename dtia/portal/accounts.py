@@ -148,10 +148,7 @@ class Accounts:
             if found is None:
                 return None
             row, user = found
-            expires = row.expires_at
-            if expires.tzinfo is None:  # SQLite hands naive datetimes back
-                expires = expires.replace(tzinfo=now.tzinfo)
-            if expires <= now:
+            if row.expires_at <= now:  # datetimes come back aware (UTC), SQLite too
                 return None
             return BrowserSession(User(user.name, Role(user.role)), row.csrf_token)
 

@@ -34,18 +34,19 @@ from dtia import __version__
 from dtia.assessment import Assessment
 from dtia.config import Settings
 from dtia.diff import diff_versions
-from dtia.dossier.render import template_source
+from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.filing import EVENTS, Event, FilingError
 from dtia.intake import parse_safeguards
 from dtia.portal.accounts import Accounts, BrowserSession, Role, User
 from dtia.portal.limits import MIB, BodyLimit
 from dtia.portal.links import LinkError, Links
-from dtia.portal.reader import NotFound, Reader
+from dtia.portal.reader import Reader
 from dtia.portal.runs import MAX_UPLOAD, Runs, UploadError
 from dtia.questionnaire import QUESTIONS
 from dtia.register import Register
-from dtia.store.db import DatabaseError, StoreError
+from dtia.store.db import DatabaseError, NotFound
+from dtia.store.models import PortalRunRow
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 COOKIE = "dtia_session"
@@ -142,13 +143,7 @@ Officer = Annotated[Principal, Depends(requires(*OFFICER))]
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: template_source(f"portal/{name}")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment("portal/")
     env.globals["version"] = __version__
     return env
 
@@ -206,9 +201,6 @@ def create_app(
     def today() -> date:
         return clock().astimezone(VN).date()
 
-    def principal_of(request: Request) -> Principal | None:
-        return _principal(request)
-
     # --- rendering and errors --------------------------------------------------------------
 
     def page(
@@ -242,7 +234,7 @@ def create_app(
         return page(
             request,
             "error.html.j2",
-            None if status in (401,) else _soft_principal(request),
+            _soft_principal(request),
             status=status,
             status_code=status,
             message=message,
@@ -251,7 +243,7 @@ def create_app(
 
     def _soft_principal(request: Request) -> Principal | None:
         try:
-            return principal_of(request)
+            return _principal(request)
         except PortalError:
             return None
 
@@ -276,8 +268,6 @@ def create_app(
             return error_response(
                 request, 503, "the register is unavailable or busy; try again in a moment", []
             )
-        if isinstance(exc, StoreError) and "no transfer" in str(exc):
-            return error_response(request, 404, str(exc), [])
         return error_response(request, 409, str(exc), [])
 
     @app.exception_handler(StarletteHTTPException)
@@ -414,7 +404,6 @@ def create_app(
             rows=register_rows(risk or None, state or None, due or None, q or None),
             filters={"risk": risk or "", "state": state or "", "due": due or "", "q": q or ""},
             waiting=links.waiting(),
-            issued=None,
         )
 
     @app.get("/transfers/{transfer_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -446,8 +435,7 @@ def create_app(
             audit=reader.audit(transfer_id),
             diff=diff,
             compare=(first, second),
-            events=[e for e in EVENTS],
-            issued=None,
+            events=list(EVENTS),
         )
 
     @app.post("/transfers/{transfer_id}/approve", include_in_schema=False)
@@ -496,29 +484,34 @@ def create_app(
     def new_run(request: Request, who: Officer) -> HTMLResponse:
         return page(request, "run_new.html.j2", who, problems=[], message="")
 
-    @app.post("/runs", include_in_schema=False)
-    async def start_run_form(request: Request, who: Officer) -> Response:
+    async def start_run(request: Request, who: Principal, *, missing: str) -> PortalRunRow:
+        """The uploaded intake (form field ``intake``) validated and its run started;
+        IntakeError lists every problem."""
         async with _form(request) as form:
             upload = form.get("intake")
             if not isinstance(upload, UploadFile) or not upload.filename:
-                raise PortalError(400, "choose an intake file to upload")
+                raise PortalError(400, missing)
             data = await _read_limited(upload, MAX_UPLOAD)
-            try:
-                # off the event loop: Prefect's client would hand back coroutines on it
-                run = await run_in_threadpool(
-                    partial(runs.start, name=upload.filename, data=data, started_by=who.user.name),
-                    now=clock(),
-                )
-            except IntakeError as exc:
-                return page(
-                    request,
-                    "run_new.html.j2",
-                    who,
-                    status=422,
-                    problems=exc.problems,
-                    message=f"{upload.filename} is not a valid intake",
-                )
-            return RedirectResponse(f"/runs/{run.id}", status_code=303)
+            # off the event loop: Prefect's client would hand back coroutines on it
+            return await run_in_threadpool(
+                partial(runs.start, name=upload.filename, data=data, started_by=who.user.name),
+                now=clock(),
+            )
+
+    @app.post("/runs", include_in_schema=False)
+    async def start_run_form(request: Request, who: Officer) -> Response:
+        try:
+            run = await start_run(request, who, missing="choose an intake file to upload")
+        except IntakeError as exc:
+            return page(
+                request,
+                "run_new.html.j2",
+                who,
+                status=422,
+                problems=exc.problems,
+                message=f"{exc.source} is not a valid intake",
+            )
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, run_id: str, who: Officer) -> HTMLResponse:
@@ -696,16 +689,10 @@ def create_app(
     @app.post("/api/runs", tags=["runs"], status_code=202)
     async def api_start_run(request: Request, who: Officer) -> dict[str, Any]:
         """Upload an intake (multipart field ``intake``) and start an assessment run."""
-        async with _form(request) as form:
-            upload = form.get("intake")
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise PortalError(400, "send the intake as the multipart field 'intake'")
-            data = await _read_limited(upload, MAX_UPLOAD)
-            run = await run_in_threadpool(
-                partial(runs.start, name=upload.filename, data=data, started_by=who.user.name),
-                now=clock(),
-            )
-            return await run_in_threadpool(run_json, run.id)
+        run = await start_run(
+            request, who, missing="send the intake as the multipart field 'intake'"
+        )
+        return await run_in_threadpool(run_json, run.id)
 
     @app.get("/api/runs/{run_id}", tags=["runs"])
     def api_run(run_id: str, who: Officer) -> dict[str, Any]:

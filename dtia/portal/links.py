@@ -25,7 +25,7 @@ from dtia.portal.accounts import digest
 from dtia.questionnaire import context
 from dtia.register import Register
 from dtia.store import repo
-from dtia.store.db import StoreError, unit_of_work
+from dtia.store.db import NotFound, StoreError, unit_of_work
 from dtia.store.models import QuestionnaireRow
 
 LINK_DAYS = 14
@@ -57,10 +57,6 @@ def _view(row: QuestionnaireRow) -> Questionnaire:
         json.loads(row.context_json or "{}"),
         row.token_expires_at,
     )
-
-
-def _aware(value: datetime, like: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)  # SQLite drops tzinfo
 
 
 def new_link(now: datetime, days: int = LINK_DAYS) -> tuple[str, tuple[str, datetime]]:
@@ -109,7 +105,7 @@ class Links:
             if row is None:
                 current = repo.current_assessment(session, transfer_id=transfer_id)
                 if current is None:
-                    raise StoreError(f"no transfer {transfer_id!r} in the register")
+                    raise NotFound(f"no transfer {transfer_id!r} in the register")
                 intake = repo.intake_of(session, row=current)
                 match = next((r for r in intake.recipients if r.id == recipient_id), None)
                 if match is None:
@@ -153,7 +149,7 @@ class Links:
             raise LinkError("this questionnaire link is not valid")
         if row.status != "waiting":
             raise LinkError("this questionnaire has been answered already; the link works once")
-        if row.token_expires_at is None or _aware(row.token_expires_at, now) <= now:
+        if row.token_expires_at is None or row.token_expires_at <= now:
             raise LinkError("this questionnaire link has expired; ask the sender for a new one")
         return row
 

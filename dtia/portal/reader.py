@@ -17,15 +17,11 @@ from dtia.dossier.build import embedded_files
 from dtia.intake import TransferIntake
 from dtia.register import Register
 from dtia.store import repo
-from dtia.store.db import StoreError
+from dtia.store.db import NotFound
 from dtia.store.models import AssessmentRow, DossierRow, TransferRow
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same dossier always gives the same bundle
-
-
-class NotFound(StoreError):
-    """No such transfer, version or dossier."""
 
 
 @dataclass(frozen=True)

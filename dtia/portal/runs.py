@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from dtia.errors import DtiaError, IntakeError
 from dtia.intake import load_intake
 from dtia.register import Register
 from dtia.store import repo
-from dtia.store.db import unit_of_work
+from dtia.store.db import NotFound, unit_of_work
 from dtia.store.models import PortalRunRow
 
 DEPLOYMENT = "assess-transfer/assess-transfer"
@@ -191,8 +192,7 @@ class Runs:
         """Record how a local run ended, with the end of its log (called by the runner)."""
         row = self.read(run_id)
         row.status = "completed" if exit_code == 0 else "failed"
-        log = Path(row.intake_path).parent / LOG
-        row.message = _tail(log) if log.is_file() else f"exit code {exit_code}"
+        row.message = _tail(row) or f"exit code {exit_code}"
         row.finished_at = repo.now()
         self._put(row)
 
@@ -201,8 +201,7 @@ class Runs:
         row = self.read(run_id)
         if row.status != "running" or row.flow_run_id:
             return
-        log = Path(row.intake_path).parent / LOG
-        tail = _tail(log) if log.is_file() else ""
+        tail = _tail(row)
         row.status = "failed"
         row.message = (
             (tail + "\n" if tail else "")
@@ -215,8 +214,6 @@ class Runs:
         with Session(self.register.engine) as session:
             row = session.get(PortalRunRow, run_id)
             if row is None:
-                from dtia.portal.reader import NotFound
-
                 raise NotFound(f"no run {run_id!r}")
             session.expunge(row)
             return row
@@ -232,12 +229,10 @@ class Runs:
                     row.finished_at = repo.now()
                     self._put(row)
         elif row.status == "running":
-            folder = Path(row.intake_path).parent
-            if not _alive(folder / PID):  # e.g. the machine restarted under both
+            if not _alive(_folder(row) / PID):  # e.g. the machine restarted under both
                 self._ended_unreported(run_id)
                 return self.read(run_id)
-            log = folder / LOG
-            row.message = _tail(log) if log.is_file() else row.message
+            row.message = _tail(row) or row.message
         return row
 
 
@@ -266,8 +261,17 @@ def _alive(pid_file: Path) -> bool:
     return True
 
 
-def _tail(log: Path, lines: int = 12) -> str:
-    text = log.read_text(encoding="utf-8", errors="replace")
+def _folder(row: PortalRunRow) -> Path:
+    """A run's folder under uploads/: its intake, log and process id."""
+    return Path(row.intake_path).parent
+
+
+def _tail(row: PortalRunRow, lines: int = 12) -> str:
+    """The end of a local run's log ("" before it has one)."""
+    try:
+        text = (_folder(row) / LOG).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
@@ -283,6 +287,4 @@ def _prefect_state(flow_run_id: str) -> tuple[str, str] | None:
 
 
 def _remove(folder: Path) -> None:
-    import shutil
-
     shutil.rmtree(folder, ignore_errors=True)

@@ -24,6 +24,10 @@ class StoreError(DtiaError):
     """The register cannot be reached, migrated or written."""
 
 
+class NotFound(StoreError):
+    """No such transfer, version, dossier or run in the register."""
+
+
 class DatabaseError(StoreError):
     """The database failed or refused a write for a reason of its own (not the caller's)."""
 
