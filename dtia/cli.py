@@ -22,7 +22,7 @@ from rich.text import Text
 
 from dtia import __version__
 from dtia.assessment import Assessment
-from dtia.errors import DtiaError, IntakeError
+from dtia.errors import DtiaError, IntakeError, SigningInputError
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -158,35 +158,143 @@ def assess(
             console.print(f"Written: {out / 'assessment.json'}")
 
 
+SIGN_PANEL = "Signing (with 'sign')"
+
+
 @app.command()
 def dossier(
     target: Annotated[
         str,
         typer.Argument(
-            metavar="INTAKE|verify", help="The intake to build a dossier from, or 'verify'."
+            metavar="INTAKE|verify|sign",
+            help="The intake to build a dossier from, or 'verify' or 'sign'.",
         ),
     ],
     pdf: Annotated[
-        Path | None, typer.Argument(metavar="[PDF]", help="With 'verify': the dossier PDF.")
+        Path | None,
+        typer.Argument(metavar="[PDF]", help="With 'verify' or 'sign': the dossier PDF."),
     ] = None,
     as_of: AsOfOption = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder to write into.")] = Path(
-        "out"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR|FILE",
+            help="Folder to write into (default: out); with 'sign': the signed PDF to write.",
+        ),
+    ] = None,
     save: Annotated[
         bool, typer.Option("--save", help="Also store the assessment and the PDF in the register.")
     ] = False,
+    pkcs12: Annotated[
+        Path | None,
+        typer.Option(
+            "--pkcs12",
+            metavar="FILE",
+            help="Sign with this PKCS#12 file.",
+            rich_help_panel=SIGN_PANEL,
+        ),
+    ] = None,
+    passphrase_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--passphrase-file",
+            metavar="F",
+            help="File holding the PKCS#12 passphrase (default: ask at the terminal).",
+            rich_help_panel=SIGN_PANEL,
+        ),
+    ] = None,
+    pkcs11_lib: Annotated[
+        Path | None,
+        typer.Option(
+            "--pkcs11-lib",
+            metavar="LIB",
+            help="Sign on a token through this PKCS#11 module (the CA's .so).",
+            rich_help_panel=SIGN_PANEL,
+        ),
+    ] = None,
+    token_label: Annotated[
+        str | None,
+        typer.Option(
+            "--token-label", metavar="L", help="The token's label.", rich_help_panel=SIGN_PANEL
+        ),
+    ] = None,
+    key_label: Annotated[
+        str | None,
+        typer.Option(
+            "--key-label",
+            metavar="K",
+            help="The label of the key and its certificate on the token.",
+            rich_help_panel=SIGN_PANEL,
+        ),
+    ] = None,
+    pin_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pin-file",
+            metavar="F",
+            help="File holding the token's PIN (default: ask at the terminal).",
+            rich_help_panel=SIGN_PANEL,
+        ),
+    ] = None,
+    location: Annotated[
+        str | None,
+        typer.Option(
+            "--location",
+            help="Place of signing (default: the cover notice's place, when the PDF names it).",
+            rich_help_panel=SIGN_PANEL,
+        ),
+    ] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust",
+            metavar="CA.pem",
+            help="With 'verify': require the signer's certificate to chain to these roots.",
+        ),
+    ] = None,
 ) -> None:
-    """Build the A05 dossier PDF (or the exemption memo), or verify one.
+    """Build the A05 dossier PDF (or the exemption memo), verify one, or sign one.
 
     dtia dossier INTAKE --as-of DATE --out DIR writes DIR/dossier.pdf (cover Form 01a/01b,
     Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf,
     and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
-    and exits 0 when the bytes match, 1 otherwise.
+    and exits 0 when the bytes match, 1 otherwise; a signed PDF must also have intact
+    signatures, nothing changed after signing and, with --trust, a trusted signer.
+    dtia dossier sign PDF (--pkcs12 FILE --passphrase-file F | --pkcs11-lib LIB
+    --token-label L --key-label K [--pin-file F]) --out SIGNED.pdf adds a PAdES signature.
     """
     from dtia.dossier.build import read_files, verify
 
     console = Console(highlight=False, markup=False)
+    signing = {
+        "--pkcs12": pkcs12,
+        "--passphrase-file": passphrase_file,
+        "--pkcs11-lib": pkcs11_lib,
+        "--token-label": token_label,
+        "--key-label": key_label,
+        "--pin-file": pin_file,
+        "--location": location,
+    }
+    if target != "sign" and (given := [k for k, v in signing.items() if v is not None]):
+        verb = "goes" if len(given) == 1 else "go"
+        raise SigningUsage(f"{', '.join(given)} only {verb} with 'dtia dossier sign'")
+    if target != "verify" and trust is not None:
+        raise SigningUsage("--trust only goes with 'dtia dossier verify'")
+    if target == "sign":
+        _sign(
+            pdf,
+            out,
+            pkcs12,
+            passphrase_file,
+            pkcs11_lib,
+            token_label,
+            key_label,
+            pin_file,
+            location,
+            console,
+        )
+        return
     if target == "verify":
         if pdf is None:
             raise UsageProblem("dtia dossier verify needs the PDF to check")
@@ -194,6 +302,8 @@ def dossier(
             content = pdf.read_bytes()
         except OSError as exc:
             raise UsageProblem(f"cannot read {pdf}: {exc.strerror}") from None
+        if _verify_signed(pdf, content, trust, console):
+            return
         with err.status("verifying: rendering again from the embedded parts…"):
             result = verify(content)
         if not result.ok:
@@ -204,6 +314,7 @@ def dossier(
         raise UsageProblem(
             f"unexpected argument {str(pdf)!r} (did you mean 'dtia dossier verify PDF'?)"
         )
+    out = out if out is not None else Path("out")
 
     from dtia.dossier.build import build
     from dtia.engine import assess as run_assessment
@@ -239,6 +350,135 @@ def dossier(
 
 class VerificationFailed(DtiaError):
     """A dossier does not match what its embedded contents produce."""
+
+
+class SigningUsage(DtiaError):
+    """The signing or verifying options are wrong together (exit 2, like a usage error)."""
+
+
+# The edge's name for each option a SigningInputError can point at.
+SIGNING_OPTIONS = {
+    "pkcs12": "--pkcs12",
+    "passphrase": "--passphrase-file",
+    "pkcs11_lib": "--pkcs11-lib",
+    "token_label": "--token-label",
+    "key_label": "--key-label",
+    "pin": "--pin-file",
+    "trust": "--trust",
+}
+
+
+def _read_secret(path: Path | None, option: str, prompt: str) -> str:
+    """A passphrase or PIN from its file (one trailing line break dropped), or typed at
+    the terminal when no file is given; never from the command line itself."""
+    if path is None:
+        if not sys.stdin.isatty():
+            raise SigningUsage(f"{option} F is needed when no terminal can ask for it")
+        import getpass
+
+        return getpass.getpass(prompt)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SigningUsage(f"{option} {path}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SigningUsage(f"{option} {path}: not a UTF-8 text file") from None
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _sign(
+    pdf: Path | None,
+    out: Path | None,
+    pkcs12: Path | None,
+    passphrase_file: Path | None,
+    pkcs11_lib: Path | None,
+    token_label: str | None,
+    key_label: str | None,
+    pin_file: Path | None,
+    location: str | None,
+    console: Console,
+) -> None:
+    from dtia.dossier.sign import Pkcs11Key, Pkcs12Key, SigningKey, sign_pdf, signing_place
+
+    if pdf is None:
+        raise SigningUsage("dtia dossier sign needs the PDF to sign")
+    if out is None:
+        raise SigningUsage("dtia dossier sign needs --out SIGNED.pdf")
+    token = {"--pkcs11-lib": pkcs11_lib, "--token-label": token_label, "--key-label": key_label}
+    if pkcs12 is not None and (pkcs11_lib or token_label or key_label or pin_file):
+        raise SigningUsage("choose one key: --pkcs12, or --pkcs11-lib with its token and key")
+    if pkcs12 is None and pkcs11_lib is None:
+        raise SigningUsage(
+            "a key is needed: --pkcs12 FILE, or --pkcs11-lib LIB --token-label L --key-label K"
+        )
+    if pkcs12 is None and (missing := [k for k, v in token.items() if v is None]):
+        raise SigningUsage(f"--pkcs11-lib also needs {' and '.join(missing)}")
+    if pkcs12 is not None and pin_file is not None:
+        raise SigningUsage(
+            "--pin-file goes with --pkcs11-lib; a PKCS#12 file takes --passphrase-file"
+        )
+    if pkcs11_lib is not None and passphrase_file is not None:
+        raise SigningUsage("--passphrase-file goes with --pkcs12; a token takes --pin-file")
+    try:
+        content = pdf.read_bytes()
+    except OSError as exc:
+        raise UsageProblem(f"cannot read {pdf}: {exc.strerror}") from None
+    key: SigningKey
+    if pkcs12 is not None:
+        secret = _read_secret(passphrase_file, "--passphrase-file", f"Passphrase of {pkcs12}: ")
+        key = Pkcs12Key(pkcs12, secret.encode("utf-8"))
+    else:
+        assert pkcs11_lib is not None and token_label is not None and key_label is not None
+        pin = _read_secret(pin_file, "--pin-file", f"PIN of token {token_label}: ")
+        key = Pkcs11Key(pkcs11_lib, token_label, key_label, pin)
+    place = location if location is not None else signing_place(content)
+    with err.status("signing…"):
+        signed = sign_pdf(content, key, location=place or None)
+    write_atomic(out, signed)
+    console.print(f"Written: {out} — {pdf.name} signed (PAdES), the original bytes unchanged")
+
+
+def _verify_signed(pdf: Path, content: bytes, trust: Path | None, console: Console) -> bool:
+    """Check the signatures of a signed PDF, then its original by re-rendering: True when
+    it was signed (and everything holds), False when it is not signed at all."""
+    from dtia.dossier.build import verify
+    from dtia.dossier.sign import check_signatures, load_trust_roots
+
+    roots = None
+    if trust is not None:
+        try:
+            roots = load_trust_roots(trust.read_bytes())
+        except OSError as exc:
+            raise SigningUsage(f"--trust {trust}: cannot read it: {exc.strerror}") from None
+    with err.status("verifying the signatures…"):
+        signed = check_signatures(content, trust_roots=roots)
+    if signed is None:
+        if trust is not None:
+            raise VerificationFailed(f"{pdf}: not signed, so no signer can be trusted (--trust)")
+        return False
+    for s in signed.signatures:
+        when = s.signed_at.isoformat() if s.signed_at else "no time given"
+        trust_line = s.trust + (f" ({s.trust_problem})" if s.trust_problem else "")
+        console.print(f"{pdf}: signature {s.field}")
+        console.print(f"  signer:    {s.signer} ({s.subject})")
+        console.print(f"  signed at: {when} (as the signer claims; not timestamped)")
+        console.print(f"  integrity: {'intact' if s.intact else 'BROKEN'}, covers {s.coverage}")
+        console.print(f"  trust:     {trust_line}")
+    if signed.problems:
+        reasons = "; ".join(signed.problems)
+        raise VerificationFailed(f"{pdf}: rejected: {reasons}")
+    if roots is not None and not signed.trusted:
+        untrusted = [s for s in signed.signatures if s.trust != "trusted"]
+        why = "; ".join(f"{s.field} ({s.signer}): {s.trust_problem}" for s in untrusted)
+        raise VerificationFailed(f"{pdf}: rejected: the signer is not trusted by {trust}: {why}")
+    with err.status("verifying the signed document: rendering again from the embedded parts…"):
+        result = verify(signed.original)
+    if not result.ok:
+        raise VerificationFailed(f"{pdf}: the signed document does not verify: {result.message}")
+    console.print(f"{pdf}: signed document {result.message}")
+    return True
 
 
 def _actor() -> str:
@@ -674,6 +914,12 @@ def main() -> None:
         )
         for problem in exc.problems:
             err.print(f"  - {problem}")
+        sys.exit(2)
+    except SigningInputError as exc:
+        _error("error:", f"{SIGNING_OPTIONS.get(exc.option, exc.option)}: {exc.message}")
+        sys.exit(2)
+    except SigningUsage as exc:
+        _error("error:", str(exc))
         sys.exit(2)
     except DtiaError as exc:
         _error("error:", str(exc))

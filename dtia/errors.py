@@ -4,7 +4,11 @@
     ├── IntakeError                the intake file is unreadable or invalid (CLI exit 2)
     │                              carries every problem, each with its key path
     ├── RulesError                 the law data is missing, malformed or not in force
-    └── AssessmentError            the engine cannot assess these facts at that date
+    ├── AssessmentError            the engine cannot assess these facts at that date
+    ├── SigningError               a PDF cannot be signed, or its signatures cannot be read
+    └── SigningInputError          a signing or verifying option is unusable (CLI exit 2):
+                                   wrong passphrase or PIN, unreadable key or trust file,
+                                   no such token or key; ``option`` names which one
 
 Edges translate these: the CLI into exit codes and a message without a traceback,
 flows into a failed Prefect state, the portal into HTTP status codes. Anything else
@@ -53,3 +57,18 @@ class RulesError(DtiaError):
 
 class AssessmentError(DtiaError):
     """The facts cannot be assessed (for example a date before the law applies)."""
+
+
+class SigningError(DtiaError):
+    """A PDF cannot be signed, or the signatures in it cannot be read."""
+
+
+class SigningInputError(DtiaError):
+    """A signing or verifying option is unusable; ``option`` names it (``pkcs12``,
+    ``passphrase``, ``pkcs11_lib``, ``token_label``, ``key_label``, ``pin`` or ``trust``)
+    so each edge can say which of its own inputs to fix."""
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option = option
+        self.message = message
+        super().__init__(f"{option}: {message}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything dtia needs on Debian/Ubuntu and run the demo assessment.
 #   system packages: Pango/HarfBuzz (WeasyPrint), Noto fonts with CJK, poppler-utils (PDF checks),
-#                    chromium (the portal's browser tests), python3-venv where the interpreter lacks it
+#                    softhsm2 (a PKCS#11 token for the signing tests), chromium (the portal's
+#                    browser tests), python3-venv where the interpreter lacks it
 #   .venv/:          dtia and its Python dependencies, with the development tools (pytest, ruff, mypy)
 # Options: --no-demo  install only (the test script uses this).
 set -euo pipefail
@@ -12,7 +13,7 @@ demo=1
 PYTHON=${PYTHON:-python3}
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-          fonts-noto-core fonts-noto-cjk fonts-dejavu-core poppler-utils chromium)
+          fonts-noto-core fonts-noto-cjk fonts-dejavu-core poppler-utils softhsm2 chromium)
 "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do

@@ -9,7 +9,7 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "dtia"
 SERVICES = {"cli.py", "register.py", "store", "portal"}
-HEAVY = ("prefect", "sqlmodel", "sqlalchemy", "weasyprint", "fastapi", "alembic")
+HEAVY = ("prefect", "sqlmodel", "sqlalchemy", "weasyprint", "fastapi", "alembic", "pyhanko")
 
 
 def test_the_core_imports_nothing_heavy() -> None:
