@@ -27,6 +27,8 @@ class Frozen(BaseModel):
 class AppliedExemption(Frozen):
     code: str
     citations: list[str]
+    # Always "facts" now that no claim holds on its justification; "justification" is kept so
+    # assessments stored under earlier rules still load.
     tested_on: Literal["facts", "justification"] = "facts"
 
 
@@ -34,6 +36,9 @@ class RejectedClaim(Frozen):
     code: str
     reason: str
     citations: list[str]
+    # True when the test could not run for want of facts (named in missing_facts).
+    unconfirmed: bool = False
+    missing_facts: list[str] = []
 
 
 class Applicability(Frozen):

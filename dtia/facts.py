@@ -126,7 +126,11 @@ class Facts:
     basic_count: int
     sensitive_count: int
     national_security: bool
-    data_class: Literal["core", "important", "ordinary"]  # Law on Data classes by volume
+    # Law on Data classes by the volume of Vietnamese citizens' data (Decision 20/2025).
+    data_class: Literal["core", "important", "ordinary"]
+    citizen_basic_count: int
+    citizen_sensitive_count: int
+    foreign_groups: tuple[str, ...]  # subject groups whose names point at people abroad
     recipients: tuple[RecipientFacts, ...]
     policy_texts: tuple[tuple[int, str, str | None], ...]  # (index, title, text or None)
 
@@ -152,10 +156,28 @@ def _certs(recipient: Recipient, as_of: date, warn_days: int) -> tuple[CertState
     )
 
 
+CONTROLLER_ROLES = frozenset({"controller", "joint_controller"})
+
+
+def cloud_clauses_apply(r: Recipient, intake: TransferIntake, rules: Rules) -> bool:
+    """Whether the Decree 356 Art 12(2) cloud clauses bind the contract with ``r``.
+
+    Exactly when it lists a cloud service among what it provides; when it says nothing, every
+    processor of a transfer onto a foreign cloud (the conservative default). Never a
+    controller: a recipient that uses the data for its own purposes is not the transferor's
+    cloud provider (spec intake.md, ``recipients[].provides``).
+    """
+    if r.role in CONTROLLER_ROLES:
+        return False
+    if r.provides is not None:
+        return any(rules.provided(code).cloud for code in r.provides)
+    return "foreign_cloud" in intake.transfer.activities
+
+
 def _recipient_facts(
     index: int, r: Recipient, intake: TransferIntake, rules: Rules
 ) -> RecipientFacts:
-    is_cloud = "foreign_cloud" in intake.transfer.activities
+    is_cloud = cloud_clauses_apply(r, intake, rules)
     clauses = set(r.contract.clauses) if r.contract else set()
     missing_art7 = tuple(c for c in rules.clauses("art7") if c.key not in clauses)
     missing_cloud = (
@@ -170,7 +192,8 @@ def _recipient_facts(
     certs = _certs(r, rules.on, EVIDENCE_WARNING_DAYS)
     incident_ok = dsr_ok = None
     if s is not None and s.incident_notification_hours is not None:
-        # The transferor itself has 72 hours: taking all of them leaves it none (Art 23(1)).
+        # The transferor has at most 72 hours to notify the agency of a violation that may cause
+        # the harms of Law 91 Art 23(1); a recipient taking all of them leaves it none.
         incident_ok = (
             s.incident_notification_hours < rules.threshold("incident_notification_hours").value
         )
@@ -206,11 +229,30 @@ def _data_class(
     return "core" if reaches("core") else "important" if reaches("important") else "ordinary"
 
 
+def _citizen_counts(intake: TransferIntake, sensitive: int) -> tuple[int, int, tuple[str, ...]]:
+    """People with basic and with sensitive data who may be Vietnamese citizens.
+
+    Decision 20/2025's thresholds count citizens' data: groups whose names point at people
+    abroad (the same hint as UNCERTAIN #11) are left out; everyone else counts. Sensitive data
+    is counted for the groups that have a flow carrying it, never above the stated count.
+    """
+    countries = frozenset(r.country for r in intake.recipients)
+    foreign = tuple(
+        g.name for g in intake.data.subject_groups if suggests_collected_abroad(g.name, countries)
+    )
+    citizens = [g for g in intake.data.subject_groups if g.name not in foreign]
+    carrying = {f.subject_group for f in intake.flows if f.includes_sensitive}
+    basic = sum(g.count for g in citizens)
+    sensitive_citizens = min(sensitive, sum(g.count for g in citizens if g.name in carrying))
+    return basic, sensitive_citizens if foreign else sensitive, foreign
+
+
 def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
     intake = loaded.intake
     data = intake.data
     basic = data.basic_subject_count
     sensitive = data.sensitive_count
+    citizen_basic, citizen_sensitive, foreign = _citizen_counts(intake, sensitive)
     ns_basic = rules.threshold("national_security_basic").value
     ns_sensitive = rules.threshold("national_security_sensitive").value
     return Facts(
@@ -220,7 +262,10 @@ def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
         sensitive_count=sensitive,
         # "trên 100.000" / "trên 10.000": strictly more than (Form 09 §A.III.2.3).
         national_security=basic > ns_basic or sensitive > ns_sensitive,
-        data_class=_data_class(basic, sensitive, rules),
+        data_class=_data_class(citizen_basic, citizen_sensitive, rules),
+        citizen_basic_count=citizen_basic,
+        citizen_sensitive_count=citizen_sensitive,
+        foreign_groups=foreign,
         recipients=tuple(
             _recipient_facts(i, r, intake, rules) for i, r in enumerate(intake.recipients)
         ),
@@ -228,6 +273,16 @@ def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
             (i, p.title, loaded.text_of(p.path)) for i, p in enumerate(intake.transferor.policies)
         ),
     )
+
+
+# Words by which a self-assessment's result speaks of consent (English, Vietnamese, Japanese).
+_CONSENT_WORDS = re.compile(r"consent|cookie|opt[- ]?in|đồng ý|同意", re.IGNORECASE)
+
+
+def consent_findings_in_self_assessment(facts: Facts) -> bool:
+    """Whether the transferor's own self-assessment records findings on consent."""
+    sa = facts.intake.governance.self_assessment
+    return sa is not None and _CONSENT_WORDS.search(sa.result) is not None
 
 
 def discloses_transfer_abroad(text: str) -> bool:

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from dtia.applicability import claim_results, prior_dossier_counts
 from dtia.assessment import SEVERITY_ORDER, Applicability, Deadline, Finding, Pending, Severity
-from dtia.facts import Facts, discloses_transfer_abroad, suggests_collected_abroad
+from dtia.facts import (
+    Facts,
+    consent_findings_in_self_assessment,
+    discloses_transfer_abroad,
+    suggests_collected_abroad,
+)
 from dtia.law import Rules
 
 
@@ -27,6 +32,16 @@ class Context:
     @property
     def filing(self) -> bool:
         return self.app.dossier_required
+
+    @property
+    def dossier(self) -> bool:
+        """A dossier is filed or kept (a new one, or the prior one that updates amend). Without
+        one, findings that rest only on a dossier component (Decree 356 Art 18(2)-(3), Form 09)
+        are not raised: an exemption memo states only the duties that still apply."""
+        return self.app.dossier_required or self.app.prior_dossier is not None
+
+    def basis(self, finding_id: str, case: str = "default") -> tuple[str, ...]:
+        return self.rules.basis(finding_id, case)
 
     def downgrade(self, severity: Severity, without_filing: Severity = "high") -> Severity:
         """A missing dossier component blocks a filing; without a filing it is a duty to mend."""
@@ -52,6 +67,10 @@ def _f(
     )
 
 
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _c1(ctx: Context) -> Iterator[Finding]:
     intake = ctx.facts.intake
     direction = intake.transfer.direction
@@ -63,7 +82,7 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "Data only comes into Vietnam. Receiving data from abroad is not a cross-border "
             "transfer under Law 91/2025 Art 20(1): no transfer impact assessment is needed.",
             "Re-assess if any data is ever sent, stored or processed abroad.",
-            ["Law 91/2025 Art 20(1)"],
+            ctx.basis("C1.inbound-only"),
         )
         return
     if direction == "both":
@@ -74,7 +93,7 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "Data moves both ways. The inbound leg (from abroad into Vietnam) is not a transfer "
             "under Law 91/2025 Art 20(1); only the outbound leg is assessed here.",
             "Check the law of the sending country for the inbound leg (for Japan, APPI Art 28).",
-            ["Law 91/2025 Art 20(1)"],
+            ctx.basis("C1.inbound-leg"),
         )
     doubtful = [code for code in ctx.app.limbs if code in ("T1", "T3")]
     countries = frozenset(r.country for r in intake.recipients)
@@ -108,7 +127,7 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "Art 17(1) lists processors and third parties among transferors, so the conservative "
             "reading is that it files its own dossier (UNCERTAIN, reference #22).",
             "Agree with the controller, in the contract, who files and who keeps the dossier current.",
-            ["Decree 356/2025 Art 17(1)", "Law 91/2025 Art 20(2)"],
+            ctx.basis("C1.processor-files"),
         )
     filing = next((d for d in ctx.deadlines if d.kind == "initial_filing"), None)
     if filing is not None and filing.status == "overdue":
@@ -118,10 +137,10 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "transfer.first_transfer_date",
             f"Unless it has already been filed, the dossier is late: the 60-day period ended on "
             f"{filing.legal_end.isoformat()} (due {filing.due.isoformat()}). Not filing within "
-            "60 days is fined under Decree 330/2026 Art 56(1), as read by secondary sources "
+            "60 days is fined under Decree 330/2026 Art 56(1)(b), as read by secondary sources "
             "(UNCERTAIN, reference #12).",
             "File the dossier with cover Form 01a/01b now and record the filing date.",
-            [*filing.citations, "Decree 330/2026 Art 56(1)"],
+            [*filing.citations, *ctx.basis("C1.filing-overdue")],
         )
     transition = ctx.rules.date_value("law_in_force")
     if ctx.filing and intake.transfer.first_transfer_date < transition.value:
@@ -134,61 +153,69 @@ def _c1(ctx: Context) -> Iterator[Finding]:
             "(UNCERTAIN, reference #10); the conservative reading counts 60 days from "
             f"{transition.value.isoformat()}.",
             "File the dossier now; legal to review the transition reading.",
-            [*transition.citations, "Law 91/2025 Art 20(2)"],
+            [*transition.citations, *ctx.basis("C1.transition")],
         )
 
 
 def _c2(ctx: Context) -> Iterator[Finding]:
     intake = ctx.facts.intake
     claims = intake.transfer.exemption_claims
-    index = {c.code: i for i, c in enumerate(claims)}
+    index: dict[str, int] = {c.code: i for i, c in enumerate(claims)}
     for result in claim_results(intake, ctx.rules):
         law = ctx.rules.exemption(result.claim.code)
         subject = f"transfer.exemption_claims[{index[result.claim.code]}]"
-        if not result.holds:
+        if result.unconfirmed:
+            yield _f(
+                "C2.claim-unconfirmed",
+                "high",
+                subject,
+                f"The claimed exemption '{law.code}' ({law.label_en}) is not confirmed: its test "
+                f"({law.test_en}) needs facts the file does not give: {', '.join(result.missing)}. "
+                "No claim holds on its justification alone, so the dossier duty stands.",
+                f"State {', '.join(result.missing)} in the intake and re-assess; until then the "
+                "dossier must be filed.",
+                law.citations,
+            )
+        elif not result.holds:
             yield _f(
                 "C2.claim-rejected",
                 "high",
                 subject,
                 f"The claimed exemption '{law.code}' ({law.label_en}) does not hold: "
                 + "; ".join(result.reasons)
+                + (
+                    f"; the file does not give {', '.join(result.missing)} either"
+                    if result.missing
+                    else ""
+                )
                 + ".",
                 "Drop the claim, or correct the facts if they are wrong; without an exemption "
                 "the dossier must be filed.",
-                law.citations,
-            )
-        elif not result.on_facts and ctx.app.exemption and ctx.app.exemption.code == law.code:
-            yield _f(
-                "C2.exemption-on-justification",
-                "info",
-                subject,
-                f"The exemption '{law.code}' holds on its justification alone: the intake "
-                f"cannot show it ({law.test_en}). Justification: "
-                f"\u201c{result.claim.justification}\u201d"
-                + (
-                    f" Its scope is UNCERTAIN (reference {law.uncertain})." if law.uncertain else ""
-                ),
-                "Legal to confirm the exemption and keep the evidence with the exemption memo.",
-                law.citations,
+                [*law.citations, *result.citations],
             )
     if ctx.app.exemption:
+        law = ctx.rules.exemption(ctx.app.exemption.code)
         yield _f(
             "C2.exempt-other-duties",
             "info",
             "transfer",
             "No transfer impact assessment dossier is needed, but the rest of the law still "
-            "applies: a legal basis for the transfer, the Decree 356/2025 Art 7 transfer "
-            "agreement, protection of sensitive data and security measures."
-            + (
-                f" The exemption's scope is UNCERTAIN (reference {scope}); the conservative "
-                "reading is taken."
-                if (scope := ctx.rules.exemption(ctx.app.exemption.code).uncertain)
-                else ""
-            ),
+            "applies: a legal basis for the transfer (Law 91/2025 Art 17(1)), the Decree 356/2025 "
+            "Art 7(1) transfer agreement, protection of sensitive data and security measures.",
             "Keep the exemption memo on file for inspections; keep the agreement and the "
             "security measures in place.",
-            [*ctx.app.exemption.citations, "Decree 356/2025 Art 7(1)"],
+            [*ctx.app.exemption.citations, *ctx.basis("C2.exempt-other-duties")],
         )
+        if law.uncertain:
+            yield _f(
+                "C2.exemption-uncertain",
+                "info",
+                f"transfer.exemption_claims[{index[law.code]}]",
+                f"The exemption '{law.code}' holds on the facts, but its scope is UNCERTAIN "
+                f"(reference {law.uncertain}).",
+                "Legal to confirm the reading relied on and keep its evidence with the memo.",
+                law.citations,
+            )
     prior = intake.transfer.prior_dossier
     if prior is not None:
         if not prior_dossier_counts(intake, ctx.rules):
@@ -199,14 +226,9 @@ def _c2(ctx: Context) -> Iterator[Finding]:
                 f"The prior dossier {prior.reference} is dated {prior.received_on.isoformat()}, "
                 f"after {ctx.facts.as_of.isoformat()}: it does not count yet.",
                 "Re-assess once the dossier has been received.",
-                ["Law 91/2025 Art 20(3)"],
+                ctx.basis("C2.prior-dossier", "not-yet-received"),
             )
         elif ctx.app.prior_dossier:
-            basis = (
-                ["Law 91/2025 Art 39(2)"]
-                if prior.regime == "decree-13-2023"
-                else ["Law 91/2025 Art 20(3)"]
-            )
             covered = intake.transfer.first_transfer_date <= prior.received_on
             yield _f(
                 "C2.prior-dossier",
@@ -223,7 +245,7 @@ def _c2(ctx: Context) -> Iterator[Finding]:
                     "party) for the next six-monthly update."
                 ),
                 "File the update (Form 03a/03b) by the periodic update deadline.",
-                [*basis, "Law 91/2025 Art 22(1)", "Decree 356/2025 Art 20(1)"],
+                ctx.basis("C2.prior-dossier", prior.regime),
             )
 
 
@@ -245,11 +267,6 @@ def _c3(ctx: Context) -> Iterator[Finding]:
     # Art 38(2) / Art 41(1): small and start-up firms may choose; Art 38(3) / Art 41(2):
     # household and micro businesses need not apply Arts 21, 22 and 33(2).
     micro = t.size in ("micro", "household")
-    clauses = (
-        ["Law 91/2025 Art 38(3)", "Decree 356/2025 Art 41(2)"]
-        if micro
-        else ["Law 91/2025 Art 38(2)", "Decree 356/2025 Art 41(1)"]
-    )
     relief_kind = "need not apply" if micro else "may choose not to apply"
     relief = (
         ("no relief from updates either: " + "; ".join(lost))
@@ -266,7 +283,7 @@ def _c3(ctx: Context) -> Iterator[Finding]:
         f"A {t.size} business has no relief from filing: Law 91/2025 Art 38 relieves "
         f"Arts 21, 22 and 33(2), not Art 20. As to updates, {relief}.",
         "File the dossier and keep it current.",
-        [*clauses, "Law 91/2025 Art 20(2)"],
+        ctx.basis("C3.small-business", "micro" if micro else "small"),
     )
 
 
@@ -275,8 +292,23 @@ def _c4(ctx: Context) -> Iterator[Finding]:
     if not codes:
         return
     cats = [ctx.rules.sensitive(c) for c in codes]
-    protected = all(r.encrypted_both for r in ctx.facts.recipients)
+    rs = ctx.facts.recipients
+    protected = all(r.encrypted_both for r in rs)
     names = "; ".join(f"{c.label_en} (Art 4(1)({c.item}))" for c in cats)
+    # Say what the file shows of each recipient, never "not every" of one that said nothing.
+    unsaid = [r.recipient.name for r in rs if not r.has_safeguards]
+    refused = [r.recipient.name for r in rs if r.has_safeguards and r.encrypted_both is False]
+    unclear = [r.recipient.name for r in rs if r.has_safeguards and r.encrypted_both is None]
+    gaps = []
+    if unsaid:
+        gaps.append(
+            f"{_names(unsaid)} {'has' if len(unsaid) == 1 else 'have'} not yet described "
+            "its safeguards, so encryption is not attested"
+        )
+    if refused:
+        gaps.append(f"{_names(refused)} does not encrypt the data both in transit and at rest")
+    if unclear:
+        gaps.append(f"{_names(unclear)} has not said whether it encrypts in transit and at rest")
     yield _f(
         "C4.sensitive-data",
         "medium" if protected else "high",
@@ -285,13 +317,12 @@ def _c4(ctx: Context) -> Iterator[Finding]:
         f"{ctx.facts.sensitive_count:,} people. It needs access-restriction rules, processing "
         "procedures and security measures (Decree 356/2025 Art 4(2)), and physical security, "
         "encryption and anonymisation while it is transferred (Art 7(2))."
-        + ("" if protected else " Not every recipient attests encryption in transit and at rest."),
+        + ("" if protected else " " + "; ".join(gaps) + "."),
         "Document the access rules and procedures for the sensitive data; obtain the "
         "recipient's encryption commitment; anonymise or pseudonymise where the purpose allows.",
         [
             *(c for cat in cats for c in cat.citations if "Form" not in c),
-            "Decree 356/2025 Art 4(2)",
-            "Decree 356/2025 Art 7(2)",
+            *ctx.basis("C4.sensitive-data"),
         ],
     )
 
@@ -300,7 +331,7 @@ def _c5(ctx: Context) -> Iterator[Finding]:
     cite = ctx.rules.criterion("C5").citations
     for rf in ctx.facts.recipients:
         r = rf.recipient
-        if not rf.has_safeguards:
+        if ctx.dossier and not rf.has_safeguards:
             yield _f(
                 "C5.safeguards-pending",
                 "high" if ctx.filing else "low",
@@ -312,7 +343,7 @@ def _c5(ctx: Context) -> Iterator[Finding]:
                 cite,
             )
             continue
-        for j, cs in enumerate(rf.certs):
+        for j, cs in enumerate(rf.certs if ctx.dossier else ()):
             c = cs.cert
             where = f"{rf.subject}.safeguards.certifications[{j}]"
             if cs.expired:
@@ -338,20 +369,30 @@ def _c5(ctx: Context) -> Iterator[Finding]:
         if rf.incident_hours_ok is False and r.safeguards is not None:
             hours = r.safeguards.incident_notification_hours
             limit = ctx.rules.threshold("incident_notification_hours")
+            processor = r.role in ("processor", "sub_processor")
             yield _f(
                 "C5.incident-notification-slow",
                 "low" if hours is not None and hours <= limit.value else "medium",
                 f"{rf.subject}.safeguards",
-                f"{r.name} notifies breaches within {hours} hours. A processor must tell the "
-                "transferor promptly (kịp thời), and the transferor must notify the specialised "
-                f"agency within {limit.value} hours of detecting a breach: an allowance of "
-                f"{hours} hours is not prompt.",
+                f"{r.name} notifies breaches within {hours} hours. "
+                + (
+                    "As a processor it must tell the transferor promptly (kịp thời). "
+                    if processor
+                    else ""
+                )
+                + "Where a violation may harm national defence, national security, social order "
+                "and safety, or the life, health, honour, dignity or property of data subjects, "
+                f"the transferor must notify the specialised agency within {limit.value} hours of "
+                f"detecting it (Law 91/2025 Art 23(1)): an allowance of {hours} hours leaves it "
+                "no time to do so.",
                 f"Agree breach notice to the transferor well within {limit.value} hours.",
-                [*limit.citations, *cite],
+                [*limit.citations, *(cite if ctx.dossier else ())],
             )
 
 
 def _c6(ctx: Context) -> Iterator[Finding]:
+    if not ctx.dossier:
+        return  # the recipient's country is weighed in the dossier (Form 09 §A.III.3.4)
     crit = ctx.rules.criterion("C6")
     for rf in ctx.facts.recipients:
         s = rf.recipient.safeguards
@@ -383,21 +424,27 @@ def _c7(ctx: Context) -> Iterator[Finding]:
     for rf in ctx.facts.recipients:
         r = rf.recipient
         if not rf.has_contract:
+            cloud = ctx.basis("C7.no-contract", "cloud") if rf.is_cloud else ()
             yield _f(
                 "C7.no-contract",
                 ctx.downgrade("blocker"),
                 rf.subject,
-                f"There is no contract or other binding instrument with {r.name}. The dossier "
-                "must include a copy of it (Decree 356/2025 Art 18(2)(b)) and it must state "
-                "the Art 7(1) elements.",
+                f"There is no contract or other binding instrument with {r.name}. "
+                + (
+                    "The dossier must include a copy of it (Decree 356/2025 Art 18(2)(b)) and "
+                    "it must state the Art 7(1) elements."
+                    if ctx.dossier
+                    else "A transfer needs an agreement with the recipient that states the "
+                    "Decree 356/2025 Art 7(1) elements."
+                ),
                 "Sign a transfer agreement covering Decree 356/2025 Art 7(1)(a)-(g)"
                 + (" and the Art 12(2) cloud clauses" if rf.is_cloud else "")
                 + ".",
-                ["Decree 356/2025 Art 18(2)(b)", "Decree 356/2025 Art 7(1)"],
+                [*ctx.basis("C7.no-contract", "dossier" if ctx.dossier else "no-dossier"), *cloud],
             )
             continue
         assert r.contract is not None
-        if not rf.contract_copy:
+        if ctx.dossier and not rf.contract_copy:
             yield _f(
                 "C7.contract-copy-missing",
                 ctx.downgrade("blocker", without_filing="low"),
@@ -405,7 +452,7 @@ def _c7(ctx: Context) -> Iterator[Finding]:
                 f"No copy of the contract \u201c{r.contract.reference}\u201d is attached; the dossier "
                 "must include one.",
                 "Attach a copy of the signed contract (contract.path).",
-                ["Decree 356/2025 Art 18(2)(b)"],
+                ctx.basis("C7.contract-copy-missing"),
             )
         if rf.missing_art7:
             letters = ", ".join(f"({c.letter}) {c.label_en}" for c in rf.missing_art7)
@@ -424,14 +471,16 @@ def _c7(ctx: Context) -> Iterator[Finding]:
                 "C7.cloud-clauses-missing",
                 "high",
                 f"{rf.subject}.contract.clauses",
-                f"{r.name} provides a cloud service; the contract lacks Decree 356/2025 "
-                f"Art 12(2) clauses: {letters}.",
+                f"{r.name} provides a cloud service to the transferor; the contract lacks "
+                f"Decree 356/2025 Art 12(2) clauses: {letters}.",
                 "Add the Art 12(2) cloud clauses to the contract.",
                 [c for cl in rf.missing_cloud for c in cl.citations],
             )
 
 
 def _c8(ctx: Context) -> Iterator[Finding]:
+    if not ctx.dossier:
+        return  # the onward-transfer procedure is a content of the dossier (Art 18(3)(g))
     onward = ctx.facts.intake.transfer.onward_transfer
     cite = ctx.rules.criterion("C8").citations
     if onward is None or (onward.allowed and not onward.procedure):
@@ -462,21 +511,22 @@ def _c9(ctx: Context) -> Iterator[Finding]:
                 "on a cloud service must be encrypted in both states with strict access rights.",
                 "Require encryption at rest and in transit (or encrypt before upload, with keys "
                 "kept by the transferor) and tiered access.",
-                ["Decree 356/2025 Art 12(4)"],
+                ctx.basis("C9.cloud-encryption"),
             )
-    if not ctx.facts.intake.security.measures:
+    if ctx.dossier and not ctx.facts.intake.security.measures:
         yield _f(
             "C9.measures-missing",
             "medium",
             "security.measures",
             "The transferor's plan for keeping the data safe (Form 09 §A.II.9.1) is not described.",
             "Describe the technical, management and training measures in place.",
-            [c for c in crit.citations if "12(4)" not in c],
+            crit.citations,
         )
 
 
 def _c10(ctx: Context) -> Iterator[Finding]:
     g = ctx.facts.intake.governance
+    dossier = "dossier" if ctx.dossier else "no-dossier"
     if g.legal_basis is None:
         yield _f(
             "C10.no-legal-basis",
@@ -485,7 +535,7 @@ def _c10(ctx: Context) -> Iterator[Finding]:
             "The legal basis of the transfer is not stated: consent (Law 91/2025 Art 9) or a "
             "case where consent is not needed (Art 19(1)).",
             "State the legal basis and keep its evidence.",
-            ["Law 91/2025 Art 9", "Law 91/2025 Art 19(1)", "Decree 356/2025 Art 18(3)(d)"],
+            ctx.basis("C10.no-legal-basis", dossier),
         )
     elif g.legal_basis == "consent" and not g.consent_method:
         yield _f(
@@ -494,7 +544,19 @@ def _c10(ctx: Context) -> Iterator[Finding]:
             "governance.consent_method",
             "The transfer rests on consent but the way consent is obtained is not described.",
             "Describe how consent is collected, per purpose, in a verifiable form.",
-            ["Law 91/2025 Art 9(3)", "Decree 356/2025 Art 18(3)(d)"],
+            ctx.basis("C10.consent-method-missing", dossier),
+        )
+    if g.legal_basis == "consent" and consent_findings_in_self_assessment(ctx.facts):
+        assert g.self_assessment is not None
+        yield _f(
+            "C10.self-assessment-consent",
+            "medium",
+            "governance.self_assessment.result",
+            "The transferor's own self-assessment records findings on consent "
+            f"(\u201c{g.self_assessment.result}\u201d): the consent the transfer rests on is not "
+            "shown to meet Law 91/2025 Art 9 until they are resolved.",
+            "Resolve the consent findings and record the result in the self-assessment.",
+            ctx.basis("C10.self-assessment-consent"),
         )
     readable = [(i, title, text) for i, title, text in ctx.facts.policy_texts if text is not None]
     if readable and not any(discloses_transfer_abroad(text) for _, _, text in readable):
@@ -504,10 +566,18 @@ def _c10(ctx: Context) -> Iterator[Finding]:
             "medium",
             "transferor.policies",
             f"The published policy ({titles}) says nothing about transferring personal data "
-            "abroad, so data subjects are not told of the transfer.",
+            "abroad, so data subjects are not told of the transfer"
+            + (
+                " and their consent to it is not informed (Law 91/2025 Art 9(2))."
+                if g.legal_basis == "consent"
+                else " (their right to know of the processing, Law 91/2025 Art 4(1)(a))."
+            ),
             "Update the privacy policy to disclose the transfer, the recipients' countries and "
             "the purposes.",
-            ["Law 91/2025 Art 9(2)", "Decree 356/2025 Art 18(3)(d)"],
+            ctx.basis(
+                "C10.policy-silent-on-transfer",
+                "consent" if g.legal_basis == "consent" else "other-basis",
+            ),
         )
 
 
@@ -524,7 +594,7 @@ def _c11(ctx: Context) -> Iterator[Finding]:
                 f"{s.data_subject_request_days} days; requests through a processor or third "
                 f"party must be carried out within {limit.value} days.",
                 f"Agree a turnaround within {limit.value} days.",
-                [*limit.citations, "Decree 356/2025 Art 7(1)(e)"],
+                [*limit.citations, *ctx.basis("C11.dsr-slow")],
             )
 
 
@@ -538,9 +608,17 @@ def _c12(ctx: Context) -> Iterator[Finding]:
             "C12.retention-missing",
             "medium",
             "governance",
-            f"The {' and '.join(missing)} rules are not described (Form 09 §A.II.4-5).",
+            f"The {' and '.join(missing)} rules are not described"
+            + (
+                " (Form 09 §A.II.4-5)."
+                if ctx.dossier
+                else "; the transfer agreement must state the processing period and deletion "
+                "after the purpose (Decree 356/2025 Art 7(1)(c))."
+            ),
             "Describe them and attach the retention and deletion policy.",
-            ctx.rules.criterion("C12").citations,
+            ctx.rules.criterion("C12").citations
+            if ctx.dossier
+            else ctx.basis("C12.retention-missing", "no-dossier"),
         )
 
 
@@ -552,12 +630,20 @@ def _c13(ctx: Context) -> Iterator[Finding]:
             "C13.dpo-appointment-missing",
             "high" if ctx.filing else "low",
             "transferor.pdp.appointment_document",
-            "The appointment decision of the internal data protection unit or person (and "
-            "proof of the Decree 356/2025 Art 13 conditions) must be attached to Form 09 "
-            "§A.I.8.3.",
+            (
+                "The appointment decision of the internal data protection unit or person (and "
+                "proof of the Decree 356/2025 Art 13 conditions) must be attached to Form 09 "
+                "§A.I.8.3."
+                if ctx.dossier
+                else "The internal data protection unit or person must be appointed by an "
+                "official document of the organisation (Decree 356/2025 Art 13(1)); none is "
+                "given."
+            ),
             "Attach the appointment decision and the qualification evidence.",
-            ["Decree 356/2025 Art 13(1)", "Decree 356/2025 Form 09 §A.I.8.3"],
+            ctx.basis("C13.dpo-appointment-missing", "dossier" if ctx.dossier else "no-dossier"),
         )
+    if not ctx.dossier:
+        return  # the rest are components of the dossier and its updates
     if pdp.kind != "internal":
         field = "A.I.8.1" if pdp.kind == "external_org" else "A.I.8.2"
         contract = (
@@ -573,11 +659,7 @@ def _c13(ctx: Context) -> Iterator[Finding]:
             f"§{field}); {contract}. A change in the provider's information must be notified "
             "within 10 days.",
             "Keep the service contract attached and current.",
-            [
-                f"Decree 356/2025 Form 09 §{field}",
-                "Law 91/2025 Art 22(2)(b)",
-                "Decree 356/2025 Art 20(2)(b)",
-            ],
+            ctx.basis("C13.external-pdp-provider", pdp.kind),
         )
     if ctx.facts.intake.governance.self_assessment is None:
         yield _f(
@@ -586,7 +668,7 @@ def _c13(ctx: Context) -> Iterator[Finding]:
             "governance.self_assessment",
             "The transferor's self-assessment of compliance (form, date, result) is missing.",
             "Carry out and record a compliance self-assessment.",
-            ["Decree 356/2025 Art 18(3)(h)", "Decree 356/2025 Form 09 §A.II.10"],
+            ctx.basis("C13.no-self-assessment"),
         )
     if not t.policies:
         yield _f(
@@ -596,12 +678,12 @@ def _c13(ctx: Context) -> Iterator[Finding]:
             "No data protection policy of the transferor is listed; the policies, procedures "
             "and templates are a component of the dossier.",
             "List and attach the published policy and internal procedures.",
-            ["Decree 356/2025 Art 18(2)(c)"],
+            ctx.basis("C13.no-policies"),
         )
 
 
 def _c14(ctx: Context) -> Iterator[Finding]:
-    if not ctx.facts.intake.business.necessity:
+    if ctx.dossier and not ctx.facts.intake.business.necessity:
         yield _f(
             "C14.necessity-missing",
             "medium",
@@ -614,26 +696,39 @@ def _c14(ctx: Context) -> Iterator[Finding]:
 
 def _c15(ctx: Context) -> Iterator[Finding]:
     b = ctx.facts.intake.business
-    notes = []
     if b.processing_service_business:
-        notes.append(
-            "runs a personal data processing service business (list the services in "
-            "Form 09 §A.II.8; no small-business relief)"
-        )
-    if b.data_exchange_trading:
-        notes.append(
-            "trades on a data exchange (data must be de-identified first, Decree 356/2025 Art 7(5))"
-        )
-    if b.domestic_transfer_for_fee:
-        notes.append("transfers data for a fee (per-transfer consent and the Art 7(3) safeguards)")
-    if notes:
         yield _f(
             "C15.processing-service",
             "info",
-            "business",
-            "The transferor " + "; ".join(notes) + ".",
-            "Make sure the dossier declares these activities and their conditions are met.",
-            ctx.rules.criterion("C15").citations,
+            "business.processing_service_business",
+            "The transferor runs a personal data processing service business: the services are "
+            "ticked in Form 09 §A.II.8, the business must meet the Decree 356/2025 Art 22 "
+            "conditions and hold the certificate of Art 24, and no small-business relief applies "
+            "(Law 91/2025 Art 38(2)).",
+            "Make sure the dossier declares the services and that the conditions are met.",
+            ctx.basis("C15.processing-service"),
+        )
+    if b.data_exchange_trading:
+        yield _f(
+            "C15.data-exchange",
+            "info",
+            "business.data_exchange_trading",
+            "The transferor trades on a data exchange: personal data must be de-identified "
+            "before it is traded (Decree 356/2025 Art 7(5)).",
+            "Make sure the dossier declares it (Form 09 §A.II.7) and that traded data is "
+            "de-identified.",
+            ctx.basis("C15.data-exchange"),
+        )
+    if b.domestic_transfer_for_fee:
+        yield _f(
+            "C15.transfer-for-fee",
+            "info",
+            "business.domestic_transfer_for_fee",
+            "The transferor transfers personal data for a fee: consent for each transfer and the "
+            "other safeguards of Decree 356/2025 Art 7(3) apply.",
+            "Make sure the dossier declares it (Form 09 §A.II.6) and the Art 7(3) safeguards "
+            "are in place.",
+            ctx.basis("C15.transfer-for-fee"),
         )
 
 
@@ -647,30 +742,40 @@ def _c16(ctx: Context) -> Iterator[Finding]:
         why.append(f"basic data of {ctx.facts.basic_count:,} > {basic.value:,} people")
     if ctx.facts.sensitive_count > sens.value:
         why.append(f"sensitive data of {ctx.facts.sensitive_count:,} > {sens.value:,} people")
+    # Volume alone brings no stop order: Decree 356 Art 17(2) and Law 91 Art 20(5) tie it to
+    # harmful use or a violation that may harm national defence and security.
     yield _f(
         "C16.national-security",
-        "medium" if ctx.filing else "info",
+        "medium",
         "data",
         "The impact on national security and public order must be assessed (Form 09 "
-        f"§A.III.2.3): {' and '.join(why)}. Large transfers also carry the risk of a stop "
-        "order.",
+        f"§A.III.2.3): {' and '.join(why)}.",
         "Write §A.III.2.3 in its five steps and keep the volumes current.",
-        ctx.rules.criterion("C16").citations,
+        [*basic.citations, *sens.citations],
     )
 
 
 def _c17(ctx: Context) -> Iterator[Finding]:
-    if ctx.facts.data_class != "ordinary":
-        kind = ctx.facts.data_class
+    facts = ctx.facts
+    if facts.data_class != "ordinary":
+        kind = facts.data_class
+        left_out = (
+            f" Groups whose names point at people abroad ({', '.join(facts.foreign_groups)}) "
+            "are not counted as citizens."
+            if facts.foreign_groups
+            else ""
+        )
         yield _f(
             "C17.important-data",
             "info",
             "data",
-            f"At these volumes the data may be {kind} data under the Law on Data (thresholds "
-            "of Decision 20/2025). Being personal data, it stays on the Form 09 track: no "
-            "separate Decree 165/2025 assessment.",
+            f"At these volumes (basic data of {facts.citizen_basic_count:,} and sensitive data "
+            f"of {facts.citizen_sensitive_count:,} Vietnamese citizens) the data may be {kind} "
+            "data under the Law on Data (thresholds of Decision 20/2025, which count citizens' "
+            f"data).{left_out} Being personal data, it stays on the Form 09 track: no separate "
+            "Decree 165/2025 assessment.",
             "Record the classification; watch the volumes.",
-            ["Decree 356/2025 Art 42(3)"],
+            ctx.basis("C17.important-data"),
         )
 
 

@@ -179,6 +179,24 @@ ProcessingServiceCode = Literal[
     "location_platform",
     "education_monitoring",
 ]
+# What a recipient provides (spec intake.md, recipients[].provides): decides which
+# recipients the Decree 356 Art 12(2) cloud clauses bind and which exemptions they fit.
+ProvidedService = Literal[
+    "cloud_service",
+    "payment",
+    "transport_logistics",
+    "hotel",
+    "visa",
+    "scholarship",
+    "press_media",
+    "emergency_response",
+    "hr_system",
+    "group_use",
+    "analytics",
+    "marketing",
+    "customer_support",
+    "other",
+]
 AttachmentKind = Literal[
     "contract",
     "pdp_service_contract",
@@ -223,6 +241,8 @@ class Transfer(Strict):
     exemption_claims: list[ExemptionClaim] = []
     prior_dossier: PriorDossier | None = None
     onward_transfer: OnwardTransfer | None = None
+    # None = not stated: read as false, but an exemption that rests on it is unconfirmed.
+    one_off: StrictBool | None = None
 
 
 class Registration(Strict):
@@ -285,6 +305,8 @@ class Transferor(Strict):
     branch_count: Count | None = None
     pdp: Pdp
     policies: list[Document] = []
+    # None = not stated: read as false (Law 91 Art 20(6)(a) needs it to be true).
+    state_agency: StrictBool | None = None
 
 
 class Contact(Strict):
@@ -344,6 +366,8 @@ class Recipient(Strict):
     service: Text
     contract: Contract | None = None
     safeguards: Safeguards | None = None
+    # None = not stated: the conservative defaults of the spec apply.
+    provides: Annotated[list[ProvidedService], Field(min_length=1)] | None = None
 
 
 class OtherParty(Strict):
@@ -370,6 +394,8 @@ class Data(Strict):
     basic: Annotated[list[BasicCode], Field(min_length=1)]
     sensitive: list[SensitiveCode]
     sensitive_subject_count: Count | None = None
+    # None = not stated: read as false (Decree 356 Art 17(3)(b) needs it to be true).
+    publicised: StrictBool | None = None
 
     @property
     def basic_subject_count(self) -> int:

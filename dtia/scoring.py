@@ -11,8 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dtia.assessment import Applicability, Contribution, Risk, Score, level_for
-from dtia.facts import Facts, RecipientFacts, discloses_transfer_abroad
+from dtia.facts import (
+    Facts,
+    RecipientFacts,
+    consent_findings_in_self_assessment,
+    discloses_transfer_abroad,
+)
 from dtia.law import Rules
+from dtia.law.models import Criterion
 
 
 @dataclass(frozen=True)
@@ -128,17 +134,25 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
             continue
         required = art7 + (cloud if r.is_cloud else 0)
         present = required - len(r.missing_art7) - len(r.missing_cloud)
+        # A contract counts by what it states: a signed paper lacking most Art 7(1) elements
+        # is far from met. Its content takes off up to weight - 2 points in proportion, the
+        # copy the dossier needs one, and a complete contract the last one.
         c7.append(
             _less(
                 w["C7"],
-                [(True, 3), (r.contract_copy, 1), (True, (w["C7"] - 4) * present // required)],
+                [
+                    (r.contract_copy, 1),
+                    (True, (w["C7"] - 2) * present // required),
+                    (present == required, 1),
+                ],
             )
         )
+    any_cloud = any(r.is_cloud for r in rs)
     out["C7"] = Points(
         w["C7"],
         _max_over(rs, c7, w["C7"]),
         "contract and its Art 7(1)"
-        + (" / Art 12(2)" if facts.activities & {"foreign_cloud"} else "")
+        + (" / Art 12(2)" if any_cloud else "")
         + " content (weakest recipient counts)",
     )
 
@@ -174,14 +188,22 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
     g = intake.governance
     texts = [t for _, _, t in facts.policy_texts if t]
     disclosed = any(discloses_transfer_abroad(t) for t in texts)
+    # Consent is not met while the transferor's own self-assessment records findings on it.
+    consent_doubted = g.legal_basis == "consent" and consent_findings_in_self_assessment(facts)
     out["C10"] = Points(
         w["C10"],
         _less(
-            w["C10"], [(g.legal_basis is not None, 2), (bool(g.consent_method), 2), (disclosed, 1)]
+            w["C10"],
+            [
+                (g.legal_basis is not None, 2),
+                (bool(g.consent_method) and not consent_doubted, 2),
+                (disclosed, 1),
+            ],
         ),
         f"legal basis {g.legal_basis or 'not stated'}; transfer "
         + ("disclosed" if disclosed else "not disclosed")
-        + " in a published policy",
+        + " in a published policy"
+        + ("; the self-assessment records findings on consent" if consent_doubted else ""),
     )
 
     all_dsr_clause = bool(rs) and all(
@@ -264,11 +286,41 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
     out["C17"] = Points(
         c17,
         c17,
-        "core data volumes"
-        if core
-        else ("important data volumes" if important else "below important-data volumes"),
+        (
+            "core data volumes"
+            if core
+            else ("important data volumes" if important else "below important-data volumes")
+        )
+        + f" of Vietnamese citizens ({facts.citizen_basic_count:,} basic, "
+        f"{facts.citizen_sensitive_count:,} sensitive)"
+        + (
+            f"; not counted as citizens: {', '.join(facts.foreign_groups)}"
+            if facts.foreign_groups
+            else ""
+        ),
     )
     return out
+
+
+def conditions(facts: Facts) -> frozenset[str]:
+    """Which of the criteria's conditional citations apply to these facts."""
+    b = facts.intake.business
+    flags = {
+        "cloud": any(r.is_cloud for r in facts.recipients),
+        "processing_service": bool(b.processing_service_business),
+        "data_exchange": bool(b.data_exchange_trading),
+        "transfer_for_fee": bool(b.domestic_transfer_for_fee),
+        # No stated basis could be either: both sets of articles apply.
+        "consent": facts.intake.governance.legal_basis in ("consent", None),
+        "without_consent": facts.intake.governance.legal_basis != "consent",
+    }
+    return frozenset(k for k, v in flags.items() if v)
+
+
+def criterion_citations(criterion: Criterion, holds: frozenset[str]) -> list[str]:
+    """A criterion's articles: those always behind it, and those whose condition holds."""
+    extra = [c for cond, cites in criterion.cited_when.items() if cond in holds for c in cites]
+    return list(dict.fromkeys([*criterion.citations, *extra]))
 
 
 def _uncertain(note: str | None) -> str:
@@ -280,13 +332,14 @@ def risk(facts: Facts, app: Applicability, rules: Rules) -> Risk:
         zero = Score(score=0, level="low")
         return Risk(inherent=zero, residual=zero, contributions=[])
     points = score_criteria(facts, app, rules)
+    holds = conditions(facts)
     contributions = [
         Contribution(
             criterion=code,
             points=p.residual,
             inherent_points=p.inherent,
             reason=p.reason + _uncertain(rules.criterion(code).uncertain),
-            citations=list(rules.criterion(code).citations),
+            citations=criterion_citations(rules.criterion(code), holds),
         )
         for code, p in sorted(points.items(), key=lambda kv: int(kv[0][1:]))
     ]

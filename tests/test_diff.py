@@ -187,7 +187,11 @@ def test_an_exemption_drops_the_dossier_and_its_deadline(tmp_path: Path) -> None
         "code": "contract_travel_logistics_payment",
         "justification": "Needed to perform the customer contract",
     }
-    path = _edited(tmp_path, {"set": {"transfer.exemption_claims": [claim]}})
+    # The claim holds only on facts: the recipient must provide a payment service.
+    path = _edited(
+        tmp_path,
+        {"set": {"transfer.exemption_claims": [claim], "recipients[0].provides": ["payment"]}},
+    )
     d = diff_versions(*old, *_version(path, BEFORE_EXPIRY))
 
     assert d.facts == [
@@ -196,7 +200,8 @@ def test_an_exemption_drops_the_dossier_and_its_deadline(tmp_path: Path) -> None
             change="added",
             before=None,
             after="contract_travel_logistics_payment",
-        )
+        ),
+        FactChange(path="recipients[0].provides", change="added", before=None, after="payment"),
     ]
     assert d.decision is not None
     assert (d.decision.dossier_required_before, d.decision.dossier_required_after) == (True, False)
@@ -209,10 +214,19 @@ def test_an_exemption_drops_the_dossier_and_its_deadline(tmp_path: Path) -> None
     assert (filing.kind, filing.change) == ("initial_filing", "removed")
     assert (filing.due_before, filing.due_after) == (date(2026, 8, 14), None)
     changed_ = {f.id: f for f in d.findings if f.change == "changed"}
-    assert changed_["C13.dpo-appointment-missing"].changes == [
-        Change(field="severity", before="high", after="low")
+    assert [c.field for c in changed_["C13.dpo-appointment-missing"].changes] == [
+        "severity",
+        "message",
+        "citations",
     ]
-    assert {f.id for f in d.findings if f.change == "removed"} == {"C1.filing-overdue"}
+    assert changed_["C13.dpo-appointment-missing"].changes[0] == Change(
+        field="severity", before="high", after="low"
+    )
+    # Without a dossier, what rests only on its components goes; the substantive duties stay.
+    assert {f.id for f in d.findings if f.change == "removed"} == {
+        "C1.filing-overdue",
+        "C5.certification-expiring",
+    }
 
 
 def test_an_intake_of_another_transfer_is_refused() -> None:
@@ -240,7 +254,7 @@ def test_rules_and_attached_files_are_named_as_reasons() -> None:
     )
     d = diff_versions(intake, a, intake, newer)
     assert d.why == [
-        f"Rules changed from vn-2026.1 ({a.rules_sha256[:8]}) to vn-2027.1 (abababab)",
+        f"Rules changed from {a.rules_version} ({a.rules_sha256[:8]}) to vn-2027.1 (abababab)",
         "A file the intake references changed (input fingerprint differs)",
     ]
     assert d.result_unchanged and not d.unchanged

@@ -199,3 +199,26 @@ def test_every_form_09_label_is_printed_for_a_complete_intake(
         ):
             continue
         assert " ".join(f.label_vi.split()) in text, f.id
+
+
+def _cloud_rows(name: str, data: dict[str, object] | None, tmp_path: Path) -> list[str | None]:
+    from dtia.dossier.view import CLOUD_CLAUSES
+
+    path = EXAMPLES / name / "intake.yaml" if data is None else write_intake(name, data, tmp_path)
+    loaded = load_intake(path)
+    view = build_view(loaded, assess(loaded, AS_OF), load_rules(AS_OF))
+    (section,) = [s for s in view.part_a if s.id == "A.III.3"]
+    return [
+        i.row.value for i in section.items if i.row is not None and i.row.label == CLOUD_CLAUSES
+    ]
+
+
+def test_section_a_iii_3_shows_the_cloud_clauses_only_for_a_cloud_provider(tmp_path: Path) -> None:
+    # Cloudspace's backup provider is a processor on a foreign cloud: Art 12(2) binds it.
+    (row,) = _cloud_rows("cloudspace-offsite-backups", None, tmp_path)
+    assert row is not None and row.startswith("Missing: (a)") and "(g) tiered access" in row
+    # FPT Japan Holdings uses the data for its own purposes: never the transferor's cloud provider.
+    on_cloud = changed(
+        "fpt-smart-cloud-to-fpt-japan", {"set": {"transfer.activities": ["foreign_cloud"]}}
+    )
+    assert _cloud_rows("fpt-smart-cloud-to-fpt-japan", on_cloud, tmp_path) == []

@@ -260,3 +260,45 @@ def test_a_law_91_dossier_cannot_predate_the_law(tmp_path: Path) -> None:
     )
     problems = _problems(tmp_path, data, "cloudspace-offsite-backups")
     assert "Law 91/2025 Art 38(1)" in problems["transfer.prior_dossier.received_on"]
+
+
+def test_exemption_facts_are_read_and_checked_at_their_key_paths(tmp_path: Path) -> None:
+    # The facts the exemption tests rest on (spec intake.md): their exact names are accepted...
+    ok = changed(
+        "cloudfly-card-payments",
+        {
+            "set": {
+                "transferor.state_agency": False,
+                "transfer.one_off": True,
+                "data.publicised": False,
+                "recipients[0].provides": ["payment", "cloud_service"],
+            }
+        },
+    )
+    loaded = load_intake(write_intake("cloudfly-card-payments", ok, tmp_path / "ok"))
+    assert loaded.intake.recipients[0].provides == ["payment", "cloud_service"]
+    assert loaded.intake.transfer.one_off is True
+    # ...and a wrong value is a problem at its key path, never a silent default.
+    bad = changed(
+        "cloudfly-card-payments",
+        {
+            "set": {
+                "transferor.state_agency": "yes",
+                "transfer.one_off": 1,
+                "data.publicised": "true",
+                "recipients[0].provides": ["payments"],
+            }
+        },
+    )
+    problems = _problems(tmp_path / "bad", bad, base="cloudfly-card-payments")
+    assert set(problems) == {
+        "transferor.state_agency",
+        "transfer.one_off",
+        "data.publicised",
+        "recipients[0].provides[0]",
+    }
+    assert "'payments' is not allowed" in problems["recipients[0].provides[0]"]
+    empty = changed("cloudfly-card-payments", {"set": {"recipients[0].provides": []}})
+    assert "recipients[0].provides" in _problems(
+        tmp_path / "empty", empty, "cloudfly-card-payments"
+    )

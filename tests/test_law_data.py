@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 from dtia.law import law_files, load_rules
 from dtia.law.models import CITATION_RE, Exemption, LawFiles
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = resources.files("dtia.law").joinpath("data")
 SOURCES = resources.files("dtia.law").joinpath("sources")
 # Keys that carry a legal value: a mapping holding one of them must cite its articles.
@@ -77,23 +79,146 @@ def test_every_value_has_citations_and_an_effective_date(where: str, node: dict[
     assert isinstance(node.get("effective_from"), date), f"{where} has no effective_from date"
 
 
+# The instruments whose official text ships with the package, by the name citations use.
+OFFICIAL = {
+    "Law 91/2025": "law-91-2025-qh15",
+    "Decree 356/2025": "decree-356-2025",
+    "Decree 13/2023": "decree-13-2023",
+    "Decree 330/2026": "decree-330-2026",
+}
+CHECKABLE = re.compile(
+    r"(Law 91/2025|Decree 356/2025|Decree 13/2023|Decree 330/2026) "
+    r"(?:Art (\d+)((?:\([0-9a-zđ]+\))*)|(Form \d{2}[ab]?))"
+)
+
+
+def _paragraphs(instrument: str) -> dict[str, list[str]]:
+    data = json.loads(SOURCES.joinpath(f"{instrument}.vi.json").read_text(encoding="utf-8"))
+    return {u["number"]: [p.strip() for p in u["paragraphs"]] for u in data["units"]}
+
+
+TEXTS = {name: _paragraphs(file) for name, file in OFFICIAL.items()}
+
+
+def resolve(citation: str) -> str | None:
+    """Why ``citation`` does not resolve in the official text (None when it does): the
+    article must exist, and so must its clause ("2.") and the clause's point ("b)")."""
+    m = CHECKABLE.fullmatch(citation) or CHECKABLE.match(citation)
+    if m is None:
+        return None
+    instrument, article, parts, form = m.groups()
+    units = TEXTS[instrument]
+    if form:
+        return None if form in units else f"{instrument} has no {form}"
+    if article not in units:
+        return f"{instrument} has no Art {article}"
+    levels = re.findall(r"\(([0-9a-zđ]+)\)", parts or "")
+    lines = units[article]
+    if not levels:
+        return None
+    clause = levels[0]
+    starts = [i for i, line in enumerate(lines) if re.match(rf"{re.escape(clause)}\.\s", line)]
+    if not starts:
+        return f"{instrument} Art {article} has no clause {clause}"
+    if len(levels) == 1:
+        return None
+    after = lines[starts[0] + 1 :]
+    end = next((i for i, line in enumerate(after) if re.match(r"\d+\.\s", line)), len(after))
+    point = levels[1]
+    if not any(re.match(rf"{re.escape(point)}\)\s", line) for line in after[:end]):
+        return f"{instrument} Art {article}({clause}) has no point {point}"
+    return None
+
+
+def _all_citations(node: Any, path: str) -> list[tuple[str, str]]:
+    """Every citation string in the law data: under `citations` and `cited_when`."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "citations":
+                found += [(f"{path}.{key}", c) for c in value]
+            elif key == "cited_when":
+                found += [(f"{path}.{key}.{k}", c) for k, cs in value.items() for c in cs]
+            else:
+                found += _all_citations(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _all_citations(value, f"{path}[{i}]")
+    return found
+
+
+DATA_CITATIONS = [
+    (f"{name}{where}", c)
+    for name, content in _raw().items()
+    for where, c in _all_citations(content, "")
+]
+
+
 def test_cited_articles_exist_in_the_official_text() -> None:
-    texts = {
-        "Law 91/2025": _unit_text("law-91-2025-qh15"),
-        "Decree 356/2025": _unit_text("decree-356-2025"),
-        "Decree 13/2023": _unit_text("decree-13-2023"),
-    }
     checked = 0
-    for where, node in VALUES:
-        for c in node["citations"]:
-            m = re.match(
-                r"^(Law 91/2025|Decree 356/2025|Decree 13/2023) (?:Art (\d+)|(Form \d+[ab]?))", c
-            )
-            if m:
-                unit = m.group(2) or m.group(3)
-                assert unit in texts[m.group(1)], f"{where}: {c} names a unit the instrument lacks"
-                checked += 1
+    for where, c in DATA_CITATIONS:
+        assert CITATION_RE.match(c), f"{where}: malformed citation {c!r}"
+        if CHECKABLE.match(c):
+            problem = resolve(c)
+            assert problem is None, f"{where}: {c}: {problem}"
+            checked += 1
     assert checked > 150
+
+
+def test_the_resolver_catches_what_the_text_lacks() -> None:
+    # Guards the check itself: each of these names something the official text does not have.
+    assert resolve("Decree 356/2025 Art 17(3)(đ)") is None
+    assert resolve("Decree 330/2026 Art 56(2)(b)") is None
+    assert resolve("Decree 356/2025 Art 99") is not None
+    assert resolve("Decree 356/2025 Art 17(4)") is not None
+    assert resolve("Decree 356/2025 Art 17(3)(h)") is not None
+    assert resolve("Law 91/2025 Art 23(1)(a)") is not None
+    assert resolve("Decree 356/2025 Form 11") is not None
+
+
+# Citations written in the code: lists of articles and the articles named in messages.
+CODE_FILES = sorted(
+    p
+    for folder in ("dtia", "templates")
+    for p in (ROOT / folder).rglob("*")
+    if p.suffix in (".py", ".j2") and "migrations" not in p.parts
+)
+
+
+def _code_citations() -> list[tuple[str, str]]:
+    found = []
+    for path in CODE_FILES:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for m in CHECKABLE.finditer(line):
+                found.append((f"{path.relative_to(ROOT)}:{n}", m.group(0)))
+    return found
+
+
+CODE_CITATIONS = _code_citations()
+
+
+def test_the_code_walk_finds_the_citations() -> None:
+    assert len(CODE_CITATIONS) > 40
+
+
+@pytest.mark.parametrize(("where", "citation"), CODE_CITATIONS, ids=[w for w, _ in CODE_CITATIONS])
+def test_every_citation_in_the_code_exists_in_the_official_text(where: str, citation: str) -> None:
+    problem = resolve(citation)
+    assert problem is None, f"{where}: {citation}: {problem}"
+
+
+def test_finding_citations_come_from_the_law_data() -> None:
+    # Rule citations live in law data: findings.py names no article in a citation list.
+    source = (ROOT / "dtia" / "findings.py").read_text(encoding="utf-8")
+    listed = re.findall(r'[\[(,]\s*f?"((?:Law|Decree|Decision|Civil|Labour)[^"]*)"', source)
+    assert listed == [], f"citation lists written in findings.py: {listed}"
+
+
+def test_every_finding_basis_is_used() -> None:
+    files, _ = law_files()
+    code = "".join(p.read_text(encoding="utf-8") for p in CODE_FILES if p.suffix == ".py")
+    for basis in files.finding_bases:
+        assert f'"{basis.id}"' in code, f"finding basis {basis.id} is used nowhere"
 
 
 def test_a_value_without_citation_is_rejected() -> None:
@@ -209,3 +334,34 @@ def test_form_wording_is_official() -> None:
             assert any(
                 squash(piece) in squash(re.sub(r"(?<=\D)\d(?=\s)", "", u)) for u in targets
             ), f"{t.key} ({t.form}): {piece!r} is not in the official form"
+
+
+def test_provided_services_are_the_intake_vocabulary_and_worded_as_their_articles() -> None:
+    from typing import get_args
+
+    from dtia.intake import ProvidedService
+
+    rules = load_rules(date(2026, 11, 22))
+    assert [s.code for s in rules.files.provided_services] == list(get_args(ProvidedService))
+    squash = lambda t: " ".join(t.lower().split())  # noqa: E731
+    for svc in rules.files.provided_services:
+        if not (svc.exemptions or svc.cloud):
+            continue
+        # The service an exemption or the cloud rule rests on is named as its article names it.
+        article = " ".join(
+            line
+            for c in svc.citations
+            for line in TEXTS[c.split(" Art ")[0]][c.split(" Art ")[1].split("(")[0]]
+        )
+        assert squash(svc.label_vi) in squash(article), svc.code
+    services = {s.code for s in rules.exemption_services("contract_travel_logistics_payment")}
+    assert services == {"payment", "transport_logistics", "hotel", "visa", "scholarship"}
+    assert [s.code for s in rules.files.provided_services if s.cloud] == ["cloud_service"]
+
+
+def test_press_media_business_lines_are_cited_to_article_17_3_a() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    lines = rules.files.press_media_business_lines
+    assert {b.code for b in lines} >= {"5813", "6010", "6021", "6391"}
+    assert all("Decree 356/2025 Art 17(3)(a)" in b.citations for b in lines)
+    assert rules.press_media_line("4711") is None  # retail is not press or media

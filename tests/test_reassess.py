@@ -67,7 +67,7 @@ def test_a_new_rules_version_makes_a_new_version_but_no_update(
 
     _save(register, bizfly, date(2026, 11, 22))
     files, _ = dtia.law.law_files()
-    newer = (files.model_copy(update={"rules_version": "vn-2026.2"}), "f" * 64)
+    newer = (files.model_copy(update={"rules_version": "vn-2099.1"}), "f" * 64)
     monkeypatch.setattr(dtia.law, "law_files", lambda: newer)
     monkeypatch.setattr(dtia.register, "law_files", lambda: newer)
     assert register.stale(as_of=date(2026, 11, 22)) == [("bizfly-support-desk-us", ["rules"])]
@@ -75,7 +75,7 @@ def test_a_new_rules_version_makes_a_new_version_but_no_update(
         "bizfly-support-desk-us", as_of=date(2026, 11, 22), reasons=["rules"]
     )
     assert result["created"] and result["update"] is None
-    assert register.current("bizfly-support-desk-us").rules_version == "vn-2026.2"
+    assert register.current("bizfly-support-desk-us").rules_version == "vn-2099.1"
     assert _versions(register) == 2
     assert register.stale(as_of=date(2026, 11, 22)) == []
 

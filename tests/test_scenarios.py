@@ -23,6 +23,8 @@ EXPECT_KEYS = {
     "dossier_required",
     "exemption",
     "rejected_exemptions",
+    "unconfirmed_exemptions",
+    "rejection_reasons",
     "cover_form",
     "prior_dossier",
     "deadlines",
@@ -30,9 +32,13 @@ EXPECT_KEYS = {
     "sections_include",
     "sections_exclude",
     "citations_include",
+    "citations_exclude",
     "findings_include",
     "findings_exclude",
     "pending_include",
+    "finding_citations",
+    "finding_messages",
+    "contributions",
 }
 
 
@@ -81,6 +87,18 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
         assert [c.code for c in app.rejected_exemption_claims] == expect["rejected_exemptions"], (
             where
         )
+    rejected = {c.code: c for c in app.rejected_exemption_claims}
+    if "unconfirmed_exemptions" in expect:
+        assert [c.code for c in app.rejected_exemption_claims if c.unconfirmed] == expect[
+            "unconfirmed_exemptions"
+        ], where
+    for code, words in expect.get("rejection_reasons", {}).items():
+        assert code in rejected, f"{where}: claim {code} not rejected"
+        claim = rejected[code]
+        for w in words:
+            assert w in claim.reason or w in claim.missing_facts, (
+                f"{where}: {code} rejected without {w!r}: {claim.reason}"
+            )
     if "cover_form" in expect:
         want = expect["cover_form"]
         assert app.cover_form == (None if want is None else str(want).zfill(3)), where
@@ -107,7 +125,37 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
     cites = all_citations(a)
     for c in expect.get("citations_include", []):
         assert c in cites, f"{where}: citation {c!r} missing"
+    for c in expect.get("citations_exclude", []):
+        assert c not in cites, f"{where}: citation {c!r} present"
     ids = {f.id for f in a.findings}
+    by_id: dict[str, list[Any]] = {}
+    for finding in a.findings:
+        by_id.setdefault(finding.id, []).append(finding)
+    for fid, want in expect.get("finding_citations", {}).items():
+        assert fid in by_id, f"{where}: finding {fid} missing"
+        got_cites = {c for finding in by_id[fid] for c in finding.citations}
+        for c in want.get("include", []):
+            assert c in got_cites, f"{where}: {fid} does not cite {c!r}: {sorted(got_cites)}"
+        for c in want.get("exclude", []):
+            assert c not in got_cites, f"{where}: {fid} cites {c!r}"
+    for fid, want in expect.get("finding_messages", {}).items():
+        assert fid in by_id, f"{where}: finding {fid} missing"
+        text = " ".join(finding.message for finding in by_id[fid])
+        for w in want.get("include", []):
+            assert w in text, f"{where}: {fid} does not say {w!r}: {text}"
+        for w in want.get("exclude", []):
+            assert w not in text, f"{where}: {fid} says {w!r}: {text}"
+    contributions = {c.criterion: c for c in a.risk.contributions}
+    for code, want in expect.get("contributions", {}).items():
+        c = contributions[code]
+        if "residual_at_least" in want:
+            assert c.points >= want["residual_at_least"], f"{where}: {code} {c.points} points"
+        if "residual_at_most" in want:
+            assert c.points <= want["residual_at_most"], f"{where}: {code} {c.points} points"
+        for cite in want.get("citations_include", []):
+            assert cite in c.citations, f"{where}: {code} does not cite {cite!r}"
+        for cite in want.get("citations_exclude", []):
+            assert cite not in c.citations, f"{where}: {code} cites {cite!r}"
     for f in expect.get("findings_include", []):
         assert f in ids, f"{where}: finding {f} missing; got {sorted(ids)}"
     for f in expect.get("findings_exclude", []):

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Literal
 
 from dtia.assessment import Assessment, Finding
+from dtia.facts import cloud_clauses_apply
 from dtia.intake import Contact, Contract, LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
 from dtia.law.models import FormText
@@ -173,6 +174,28 @@ def _certifications(r: Recipient) -> str | None:
     return "; ".join(
         f"{c.name} ({c.issuer}, valid until {c.expires_on.isoformat()})"
         for c in r.safeguards.certifications
+    )
+
+
+# Shown for a recipient the Decree 356 Art 12(2) cloud clauses bind (never a controller).
+CLOUD_CLAUSES = Text2(
+    "Hợp đồng với tổ chức cung cấp dịch vụ điện toán đám mây (khoản 2 Điều 12 Nghị định "
+    "số 356/2025/NĐ-CP)",
+    "Contract with the cloud service provider (Decree 356/2025 Art 12(2))",
+)
+
+
+def _cloud_clauses(r: Recipient, rules: Rules) -> str | None:
+    if r.contract is None:
+        return None
+    stated = set(r.contract.clauses)
+    have = [f"({c.letter}) {c.label_en}" for c in rules.clauses("cloud") if c.key in stated]
+    lack = [f"({c.letter}) {c.label_en}" for c in rules.clauses("cloud") if c.key not in stated]
+    return "; ".join(
+        [
+            *([f"Stated: {', '.join(have)}"] if have else []),
+            *([f"Missing: {', '.join(lack)}"] if lack else []),
+        ]
     )
 
 
@@ -759,6 +782,10 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         )
         rec_items.append(_row(rules, "A.III.3.2", _recipient_security(r)))
         rec_items.append(_row(rules, "A.III.3.3", _certifications(r)))
+        if cloud_clauses_apply(r, intake, rules):
+            rec_items.append(
+                Item("row", row=Row(CLOUD_CLAUSES, _cloud_clauses(r, rules), "A.III.3.3"))
+            )
         evaluation = [
             f.message
             for f in a.findings

@@ -22,17 +22,20 @@ from dtia.errors import RulesError
 from dtia.intake import format_loc
 from dtia.law.models import (
     ActivityType,
+    BusinessLine,
     Cited,
     ContractClause,
     Criterion,
     DataCategory,
     DateValue,
     Exemption,
+    FindingBasis,
     FormField,
     FormSection,
     LawFiles,
     Limb,
     Period,
+    ProvidedService,
     Threshold,
 )
 
@@ -138,6 +141,35 @@ class Rules:
 
     def exemptions(self) -> list[Exemption]:
         return [e for e in self.files.exemptions if e.in_force(self.on)]
+
+    def provided(self, code: str) -> ProvidedService:
+        return self._by(self.files.provided_services, "code", code, "provided service")
+
+    def exemption_services(self, exemption: str) -> list[ProvidedService]:
+        """The services a recipient may provide and still fit the exemption."""
+        return [
+            s
+            for s in self.files.provided_services
+            if exemption in s.exemptions and s.in_force(self.on)
+        ]
+
+    def press_media_line(self, code: str) -> BusinessLine | None:
+        """The press or media industry code ``code``, if it is one."""
+        lines = [
+            b
+            for b in self.files.press_media_business_lines
+            if b.code == code and b.in_force(self.on)
+        ]
+        return lines[0] if lines else None
+
+    def basis(self, finding_id: str, case: str = "default") -> tuple[str, ...]:
+        """The articles finding ``finding_id`` rests on in ``case`` (law data findings.yaml)."""
+        entry: FindingBasis = _one_in_force(
+            (b for b in self.files.finding_bases if b.id == finding_id and b.case == case),
+            self.on,
+            f"the basis of finding {finding_id!r} ({case})",
+        )
+        return entry.citations
 
     def clauses(self, group: str) -> list[ContractClause]:
         return [c for c in self.files.contract_clauses if c.group == group and c.in_force(self.on)]

@@ -16,8 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 # "Law 91/2025 Art 20(1)(b)", "Decree 356/2025 Art 4(1)(đ)", "Decree 356/2025 Form 09 §A.II.3",
 # "Civil Code 2015 Art 148(5)", "Labour Code 2019 Art 112(1)".
 CITATION_RE = re.compile(
-    r"^(?:(?:Law (?:91/2025|60/2024)|Decree (?:356/2025|13/2023|330/2026|165/2025)|"
-    r"Decision 20/2025|Civil Code 2015|Labour Code 2019) Art \d+(?:\([0-9a-zđ]+\))*"
+    r"^(?:(?:Law (?:91/2025|60/2024|103/2016)|Decree (?:356/2025|13/2023|330/2026|165/2025)|"
+    r"Decision (?:20/2025|27/2018)|Civil Code 2015|Labour Code 2019) Art \d+(?:\([0-9a-zđ]+\))*"
     r"|Decree 356/2025 Form 0\d[ab]?(?: §[A-Z][A-Za-z0-9.]*)?"
     r"|Decree 13/2023 Form 0\d"
     r"|Government notice [0-9A-Za-zĐđ/.-]+)$"
@@ -120,9 +120,35 @@ class Exemption(Cited):
     code: str
     label_en: str
     label_vi: str
-    test: Literal["facts", "justification"]
+    # No claim holds on its justification alone (spec intake.md): every code is tested on facts.
+    test: Literal["facts"]
     test_en: str
     uncertain: str | None = None  # the reference's UNCERTAIN item about its scope
+
+
+class ProvidedService(Cited):
+    """What a recipient provides (intake ``recipients[].provides``) and what follows from it."""
+
+    code: str
+    label_vi: str
+    label_en: str
+    cloud: bool = False  # the Decree 356 Art 12(2) cloud clauses bind the contract with it
+    exemptions: tuple[str, ...] = ()  # exemption codes a recipient providing only this can fit
+
+
+class BusinessLine(Cited):
+    """A registered industry code (VSIC) that counts as press or media activity."""
+
+    code: str = Field(pattern=r"^\d{1,5}$")
+    label_vi: str
+    label_en: str
+
+
+class FindingBasis(Cited):
+    """The articles a finding rests on, per case where the basis differs by the facts."""
+
+    id: str = Field(pattern=r"^C([1-9]|1[0-7])\.[a-z0-9-]+$")
+    case: str = "default"
 
 
 class ContractClause(Cited):
@@ -148,6 +174,18 @@ class Criterion(Cited):
     mitigable: bool
     bands: tuple[Band, ...] = ()  # points by number of people, lowest band first
     uncertain: str | None = None  # the reference's UNCERTAIN item this criterion leans on
+    # Citations that apply only where the condition holds (a cloud recipient, a fee, ...).
+    cited_when: dict[
+        Literal[
+            "cloud",
+            "processing_service",
+            "data_exchange",
+            "transfer_for_fee",
+            "consent",
+            "without_consent",
+        ],
+        Citations,
+    ] = {}
 
     @model_validator(mode="after")
     def _bands_fit(self) -> Criterion:
@@ -239,6 +277,9 @@ class LawFiles(Strict):
     limbs: tuple[Limb, ...]
     activities: tuple[ActivityType, ...]
     exemptions: tuple[Exemption, ...]
+    provided_services: tuple[ProvidedService, ...]
+    press_media_business_lines: tuple[BusinessLine, ...]
+    finding_bases: tuple[FindingBasis, ...]
     contract_clauses: tuple[ContractClause, ...]
     criteria: tuple[Criterion, ...]
     form09_sections: tuple[FormSection, ...]
@@ -248,3 +289,14 @@ class LawFiles(Strict):
     update_triggers: tuple[UpdateTrigger, ...]
     holidays: tuple[Holiday, ...]
     holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> LawFiles:
+        codes = {e.code for e in self.exemptions}
+        for svc in self.provided_services:
+            unknown = sorted(set(svc.exemptions) - codes)
+            if unknown:
+                raise ValueError(
+                    f"provided service {svc.code!r} names unknown exemptions {unknown}"
+                )
+        return self
