@@ -26,6 +26,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -62,6 +65,12 @@ LEGAL = (Role.legal,)
 OFFICER = (Role.compliance_officer,)
 
 log = logging.getLogger("dtia.portal")
+
+# What the driver raises when the database cannot be reached or answer (a refused or dropped
+# connection, an unopenable SQLite file, a pool with no free connection). Reads outside a unit
+# of work raise these unwrapped, so the portal maps them itself: 503, never a bare 500.
+UNREACHABLE = (DBAPIError, PoolTimeout)
+UNAVAILABLE = "the register is unavailable or busy; try again in a moment"
 
 
 class PortalError(Exception):
@@ -219,8 +228,15 @@ def create_app(
         return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
     def error_response(
-        request: Request, status: int, message: str, problems: list[Problem]
+        request: Request,
+        status: int,
+        message: str,
+        problems: list[Problem],
+        *,
+        signed_in: bool = True,
     ) -> Response:
+        """The error as JSON for the API, as a page otherwise; ``signed_in=False`` renders the
+        page without looking the visitor up (the database may be what failed)."""
         if wants_json(request):
             body: dict[str, Any] = {"detail": message}
             if problems:
@@ -234,7 +250,7 @@ def create_app(
         return page(
             request,
             "error.html.j2",
-            _soft_principal(request),
+            _soft_principal(request) if signed_in else None,
             status=status,
             status_code=status,
             message=message,
@@ -244,8 +260,16 @@ def create_app(
     def _soft_principal(request: Request) -> Principal | None:
         try:
             return _principal(request)
-        except PortalError:
+        except (PortalError, *UNREACHABLE):
             return None
+
+    def unavailable(request: Request, reason: object) -> Response:
+        # one line, no traceback: the cause is the database's, not a bug to debug here
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else "no detail"
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, _redact(request.url.path), first
+        )
+        return error_response(request, 503, UNAVAILABLE, [], signed_in=False)
 
     @app.exception_handler(PortalError)
     async def _portal_error(request: Request, exc: PortalError) -> Response:
@@ -264,11 +288,14 @@ def create_app(
         if isinstance(exc, FilingError):
             return error_response(request, 409, str(exc), [])
         if isinstance(exc, DatabaseError):  # its details are for the log, not the caller
-            log.warning("database error on %s: %s", _redact(request.url.path), exc)
-            return error_response(
-                request, 503, "the register is unavailable or busy; try again in a moment", []
-            )
+            return unavailable(request, exc)
         return error_response(request, 409, str(exc), [])
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _unreachable(request: Request, exc: Exception) -> Response:
+        # the driver's own message, not SQLAlchemy's (which quotes the statement and its values)
+        return unavailable(request, getattr(exc, "orig", None) or exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -306,8 +333,18 @@ def create_app(
     # --- public ----------------------------------------------------------------------------
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def healthz(request: Request) -> JSONResponse:
+        """Up only when the register answers: a portal without its database serves nothing."""
+        try:
+            with register.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except UNREACHABLE as exc:
+            unavailable(request, getattr(exc, "orig", None) or exc)  # logs the cause
+            return JSONResponse(
+                {"status": "degraded", "database": "unreachable", "version": __version__},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.get("/static/portal.css", include_in_schema=False)
     def stylesheet() -> Response:
