@@ -32,6 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from dtia import __version__
 from dtia.assessment import Assessment
@@ -297,6 +298,13 @@ def create_app(
         # the driver's own message, not SQLAlchemy's (which quotes the statement and its values)
         return unavailable(request, getattr(exc, "orig", None) or exc)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client left, or the server cut off a body too slow to arrive (and logged that),
+        # while the body was read: nobody receives this answer, and no request line is logged.
+        request.state.client_gone = True
+        return Response(status_code=400)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return error_response(request, exc.status_code, str(exc.detail), [])
@@ -322,7 +330,8 @@ def create_app(
             "frame-ancestors 'none'; base-uri 'none'"
         )
         response.headers.setdefault("Cache-Control", "no-store")
-        log.info("%s %s %s", request.method, _redact(request.url.path), response.status_code)
+        if not getattr(request.state, "client_gone", False):
+            log.info("%s %s %s", request.method, _redact(request.url.path), response.status_code)
         return response
 
     def set_session_cookie(response: Response, value: str) -> None:
