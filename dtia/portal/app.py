@@ -60,6 +60,10 @@ MAX_EVIDENCE_FILES = 5
 TRANSFER_ID = re.compile(r"[a-z0-9-]{3,64}")
 RECIPIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 RUN_ID = re.compile(r"[0-9a-f]{32}")
+QUESTIONNAIRE_ID = re.compile(r"[1-9][0-9]{0,9}")
+# where signing in may lead: a path of this portal (not "//host", which browsers read as
+# another site), without a query
+NEXT_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~/-]*")
 
 ALL = (Role.compliance_officer, Role.legal, Role.auditor)
 LEGAL = (Role.legal,)
@@ -164,6 +168,13 @@ def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
+def _next_path(value: str) -> str:
+    """The page to open after signing in, if it is one of the portal's own pages."""
+    if NEXT_PATH.fullmatch(value) and not value.startswith(("/q/", "/login", "/logout")):
+        return value
+    return "/"
+
+
 def _redact(path: str) -> str:
     """Paths as logged: a questionnaire token is a secret."""
     return re.sub(r"^/q/[^/]+", "/q/<token>", path)
@@ -246,8 +257,9 @@ def create_app(
                 ]
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             return JSONResponse(body, status_code=status, headers=headers)
-        if status == 401:
-            return login_page(request, status=401, message=message)
+        if status == 401:  # signed in, a page asked for opens next (a run's artifact links one)
+            after = request.url.path if request.method == "GET" else "/"
+            return login_page(request, status=401, message=message, next_path=after)
         return page(
             request,
             "error.html.j2",
@@ -363,10 +375,18 @@ def create_app(
             headers={"Cache-Control": "max-age=3600"},
         )
 
-    def login_page(request: Request, *, status: int = 200, message: str = "") -> HTMLResponse:
+    def login_page(
+        request: Request, *, status: int = 200, message: str = "", next_path: str = "/"
+    ) -> HTMLResponse:
         token = secrets.token_urlsafe(24)
         response = page(
-            request, "login.html.j2", None, status=status, message=message, login_csrf=token
+            request,
+            "login.html.j2",
+            None,
+            status=status,
+            message=message,
+            login_csrf=token,
+            next_path=_next_path(next_path),
         )
         response.set_cookie(
             LOGIN_COOKIE,
@@ -385,18 +405,24 @@ def create_app(
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         async with _form(request) as form:
+            after = _next_path(_field(form, "next"))
             sent, expected = _field(form, "login_csrf"), request.cookies.get(LOGIN_COOKIE, "")
             if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
                 return login_page(
-                    request, status=403, message="the sign-in form expired; try again"
+                    request,
+                    status=403,
+                    message="the sign-in form expired; try again",
+                    next_path=after,
                 )
             user = await run_in_threadpool(accounts.by_token, _field(form, "token").strip())
             if user is None:
-                return login_page(request, status=401, message="that token is not valid")
+                return login_page(
+                    request, status=401, message="that token is not valid", next_path=after
+                )
             cookie, _session = await run_in_threadpool(
                 partial(accounts.open_session, user), now=clock()
             )
-            response = RedirectResponse("/", status_code=303)
+            response = RedirectResponse(after, status_code=303)
             set_session_cookie(response, cookie)
             response.delete_cookie(LOGIN_COOKIE, path="/login")
             return response
@@ -525,6 +551,17 @@ def create_app(
                 recipient_id=recipient_id,
                 url=url,
             )
+
+    @app.get(
+        "/questionnaires/{questionnaire_id}", response_class=HTMLResponse, include_in_schema=False
+    )
+    def questionnaire_link_page(
+        request: Request, questionnaire_id: str, who: Legal
+    ) -> HTMLResponse:
+        """Where a waiting run's artifact points: the recipient's link is issued here, behind
+        legal's sign-in, so the secret itself is never published outside the portal."""
+        row = links.get(int(_check_id(questionnaire_id, QUESTIONNAIRE_ID, "questionnaire")))
+        return page(request, "questionnaire_link.html.j2", who, q=row)
 
     @app.get("/runs/new", response_class=HTMLResponse, include_in_schema=False)
     def new_run(request: Request, who: Officer) -> HTMLResponse:
@@ -819,6 +856,7 @@ ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
     ("POST", "/transfers/{transfer_id}/approve"): LEGAL,
     ("POST", "/transfers/{transfer_id}/events"): LEGAL,
     ("POST", "/questionnaires"): LEGAL,
+    ("GET", "/questionnaires/{questionnaire_id}"): LEGAL,
     ("GET", "/runs/new"): OFFICER,
     ("POST", "/runs"): OFFICER,
     ("GET", "/runs/{run_id}"): OFFICER,
