@@ -735,21 +735,42 @@ def users_list() -> None:
 def portal(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    header_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds a request's line and headers may take to arrive."),
+    ] = 15.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds a request body may take, plus one per KiB it brings."),
+    ] = 30.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Connections kept open at once (lowered to fit the open-file limit)."
+        ),
+    ] = 500,
 ) -> None:
     """Serve the portal: register, transfers, downloads, filings, questionnaires, JSON API."""
     import logging
 
-    import uvicorn
-
     from dtia.portal.app import create_app
+    from dtia.portal.server import Limits, raise_file_limit, serve
 
     _prefect_env()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("dtia").setLevel(logging.INFO)  # requests, redacted; not the libraries'
+    raise_file_limit()
+    limits = Limits(
+        header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections
+    ).within_file_limit()
     application = create_app()
     err.print(f"dtia portal on http://{host}:{port}/  (API description: /api/openapi.json)")
-    # uvicorn's own access log would print questionnaire tokens: the app logs redacted paths
-    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+    err.print(
+        f"at most {limits.max_connections} connections; request headers within "
+        f"{limits.header_timeout:g} s, bodies within {limits.body_timeout:g} s "
+        f"+ 1 s per {limits.min_body_rate // 1024} KiB"
+    )
+    serve(application, host=host, port=port, limits=limits)
 
 
 safeguards_app = typer.Typer(help="Recipients' safeguards questionnaires.", no_args_is_help=True)

@@ -9,7 +9,7 @@ answer is in, so a run that times out leaves no half-written assessment.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake, Safeguards, load_intake_model, with_safeguards
 from dtia.law import load_rules
-from dtia.portal.links import LINK_DAYS, new_link
+from dtia.portal.links import LINK_DAYS
 from dtia.questionnaire import context
 from dtia.register import Register
 
@@ -70,8 +70,7 @@ def collect_safeguards(
             continue
         run = get_run_context()
         flow_run_id = str(getattr(getattr(run, "flow_run", None), "id", "")) or None
-        token, link = new_link(datetime.now(UTC))
-        register.open_questionnaire(
+        questionnaire_id = register.open_questionnaire(
             transfer_id=intake.transfer.id,
             recipient_id=r.id,
             name=r.name,
@@ -79,25 +78,27 @@ def collect_safeguards(
             flow_run_id=flow_run_id,
             api_url=_api_url(),
             context=context(intake, r.id, load_rules(as_of)),
-            link=link,
         )
-        # The link is a secret: it goes into an artifact for the people who run the
-        # assessment, never into the logs.
+        # The recipient's link is a secret that answers for the recipient: it is issued on
+        # the portal, behind legal's sign-in, and never stored here, where anyone who can read
+        # the Prefect API would find it. The artifact points legal to that page.
+        issue_at = f"{register.settings.portal_url.rstrip('/')}/questionnaires/{questionnaire_id}"
         create_markdown_artifact(
             key=f"questionnaire-{r.id}",
             markdown=(
                 f"### Safeguards questionnaire for {r.name} ({r.country})\n\n"
-                f"Send this link to the recipient (it works once, for {LINK_DAYS} days):\n\n"
-                f"{register.settings.portal_url.rstrip('/')}/q/{token}\n\n"
+                f"Legal issues the recipient's link on the portal, after signing in: "
+                f"[{issue_at}]({issue_at}) (the link works once, for {LINK_DAYS} days).\n\n"
                 f"Or send the file from `dtia safeguards template {r.id}` and enter the "
                 f"answer with `dtia safeguards submit {intake.transfer.id} {r.id} FILE`."
             ),
-            description=f"Questionnaire link for {r.id}",
+            description=f"Where legal issues the questionnaire link for {r.id}",
         )
         logger.info(
-            "Waiting for %s to answer the safeguards questionnaire (link in the run's "
-            "artifacts, on the portal, or dtia safeguards submit %s %s FILE)",
+            "Waiting for %s to answer the safeguards questionnaire (legal issues its link on "
+            "the portal at %s, or dtia safeguards submit %s %s FILE)",
             r.id,
+            issue_at,
             intake.transfer.id,
             r.id,
         )

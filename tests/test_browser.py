@@ -443,8 +443,7 @@ def test_officer_uploads_intake_recipient_answers_and_the_run_completes(
     expect(waiting).to_contain_text(f"{recipient['name']} ({recipient['country']})")
     expect(waiting).to_contain_text("a run waits")
     legal.screenshot(path=str(tmp_path / "waiting.png"), full_page=True)
-    # the run issues a link too (in its artifacts), maybe a moment after the row appears;
-    # legal's new link replaces it
+    # the run publishes no link (its artifact points to the portal): legal issues it here
     waiting.get_by_role("button", name=re.compile(r"^Issue (a new )?link$")).click()
     expect(legal.locator("h1")).to_have_text(f"Questionnaire link for {recipient['id']}")
     link = legal.input_value("#link")

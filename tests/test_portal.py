@@ -102,7 +102,7 @@ def _dump(register: Register) -> str:
 
 # --- the role matrix -------------------------------------------------------------------------
 
-SAMPLE = {"transfer_id": BIZFLY, "run_id": "0" * 32}
+SAMPLE = {"transfer_id": BIZFLY, "run_id": "0" * 32, "questionnaire_id": "1"}
 
 
 def _call(client: TestClient, method: str, path: str) -> int:

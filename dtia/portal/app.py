@@ -26,9 +26,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from dtia import __version__
 from dtia.assessment import Assessment
@@ -56,12 +60,22 @@ MAX_EVIDENCE_FILES = 5
 TRANSFER_ID = re.compile(r"[a-z0-9-]{3,64}")
 RECIPIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 RUN_ID = re.compile(r"[0-9a-f]{32}")
+QUESTIONNAIRE_ID = re.compile(r"[1-9][0-9]{0,9}")
+# where signing in may lead: a path of this portal (not "//host", which browsers read as
+# another site), without a query
+NEXT_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~/-]*")
 
 ALL = (Role.compliance_officer, Role.legal, Role.auditor)
 LEGAL = (Role.legal,)
 OFFICER = (Role.compliance_officer,)
 
 log = logging.getLogger("dtia.portal")
+
+# What the driver raises when the database cannot be reached or answer (a refused or dropped
+# connection, an unopenable SQLite file, a pool with no free connection). Reads outside a unit
+# of work raise these unwrapped, so the portal maps them itself: 503, never a bare 500.
+UNREACHABLE = (DBAPIError, PoolTimeout)
+UNAVAILABLE = "the register is unavailable or busy; try again in a moment"
 
 
 class PortalError(Exception):
@@ -154,6 +168,13 @@ def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
+def _next_path(value: str) -> str:
+    """The page to open after signing in, if it is one of the portal's own pages."""
+    if NEXT_PATH.fullmatch(value) and not value.startswith(("/q/", "/login", "/logout")):
+        return value
+    return "/"
+
+
 def _redact(path: str) -> str:
     """Paths as logged: a questionnaire token is a secret."""
     return re.sub(r"^/q/[^/]+", "/q/<token>", path)
@@ -219,8 +240,15 @@ def create_app(
         return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
     def error_response(
-        request: Request, status: int, message: str, problems: list[Problem]
+        request: Request,
+        status: int,
+        message: str,
+        problems: list[Problem],
+        *,
+        signed_in: bool = True,
     ) -> Response:
+        """The error as JSON for the API, as a page otherwise; ``signed_in=False`` renders the
+        page without looking the visitor up (the database may be what failed)."""
         if wants_json(request):
             body: dict[str, Any] = {"detail": message}
             if problems:
@@ -229,12 +257,13 @@ def create_app(
                 ]
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             return JSONResponse(body, status_code=status, headers=headers)
-        if status == 401:
-            return login_page(request, status=401, message=message)
+        if status == 401:  # signed in, a page asked for opens next (a run's artifact links one)
+            after = request.url.path if request.method == "GET" else "/"
+            return login_page(request, status=401, message=message, next_path=after)
         return page(
             request,
             "error.html.j2",
-            _soft_principal(request),
+            _soft_principal(request) if signed_in else None,
             status=status,
             status_code=status,
             message=message,
@@ -244,8 +273,16 @@ def create_app(
     def _soft_principal(request: Request) -> Principal | None:
         try:
             return _principal(request)
-        except PortalError:
+        except (PortalError, *UNREACHABLE):
             return None
+
+    def unavailable(request: Request, reason: object) -> Response:
+        # one line, no traceback: the cause is the database's, not a bug to debug here
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else "no detail"
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, _redact(request.url.path), first
+        )
+        return error_response(request, 503, UNAVAILABLE, [], signed_in=False)
 
     @app.exception_handler(PortalError)
     async def _portal_error(request: Request, exc: PortalError) -> Response:
@@ -264,11 +301,21 @@ def create_app(
         if isinstance(exc, FilingError):
             return error_response(request, 409, str(exc), [])
         if isinstance(exc, DatabaseError):  # its details are for the log, not the caller
-            log.warning("database error on %s: %s", _redact(request.url.path), exc)
-            return error_response(
-                request, 503, "the register is unavailable or busy; try again in a moment", []
-            )
+            return unavailable(request, exc)
         return error_response(request, 409, str(exc), [])
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _unreachable(request: Request, exc: Exception) -> Response:
+        # the driver's own message, not SQLAlchemy's (which quotes the statement and its values)
+        return unavailable(request, getattr(exc, "orig", None) or exc)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client left, or the server cut off a body too slow to arrive (and logged that),
+        # while the body was read: nobody receives this answer, and no request line is logged.
+        request.state.client_gone = True
+        return Response(status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -295,7 +342,8 @@ def create_app(
             "frame-ancestors 'none'; base-uri 'none'"
         )
         response.headers.setdefault("Cache-Control", "no-store")
-        log.info("%s %s %s", request.method, _redact(request.url.path), response.status_code)
+        if not getattr(request.state, "client_gone", False):
+            log.info("%s %s %s", request.method, _redact(request.url.path), response.status_code)
         return response
 
     def set_session_cookie(response: Response, value: str) -> None:
@@ -306,8 +354,18 @@ def create_app(
     # --- public ----------------------------------------------------------------------------
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def healthz(request: Request) -> JSONResponse:
+        """Up only when the register answers: a portal without its database serves nothing."""
+        try:
+            with register.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except UNREACHABLE as exc:
+            unavailable(request, getattr(exc, "orig", None) or exc)  # logs the cause
+            return JSONResponse(
+                {"status": "degraded", "database": "unreachable", "version": __version__},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.get("/static/portal.css", include_in_schema=False)
     def stylesheet() -> Response:
@@ -317,10 +375,18 @@ def create_app(
             headers={"Cache-Control": "max-age=3600"},
         )
 
-    def login_page(request: Request, *, status: int = 200, message: str = "") -> HTMLResponse:
+    def login_page(
+        request: Request, *, status: int = 200, message: str = "", next_path: str = "/"
+    ) -> HTMLResponse:
         token = secrets.token_urlsafe(24)
         response = page(
-            request, "login.html.j2", None, status=status, message=message, login_csrf=token
+            request,
+            "login.html.j2",
+            None,
+            status=status,
+            message=message,
+            login_csrf=token,
+            next_path=_next_path(next_path),
         )
         response.set_cookie(
             LOGIN_COOKIE,
@@ -339,18 +405,24 @@ def create_app(
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         async with _form(request) as form:
+            after = _next_path(_field(form, "next"))
             sent, expected = _field(form, "login_csrf"), request.cookies.get(LOGIN_COOKIE, "")
             if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
                 return login_page(
-                    request, status=403, message="the sign-in form expired; try again"
+                    request,
+                    status=403,
+                    message="the sign-in form expired; try again",
+                    next_path=after,
                 )
             user = await run_in_threadpool(accounts.by_token, _field(form, "token").strip())
             if user is None:
-                return login_page(request, status=401, message="that token is not valid")
+                return login_page(
+                    request, status=401, message="that token is not valid", next_path=after
+                )
             cookie, _session = await run_in_threadpool(
                 partial(accounts.open_session, user), now=clock()
             )
-            response = RedirectResponse("/", status_code=303)
+            response = RedirectResponse(after, status_code=303)
             set_session_cookie(response, cookie)
             response.delete_cookie(LOGIN_COOKIE, path="/login")
             return response
@@ -479,6 +551,17 @@ def create_app(
                 recipient_id=recipient_id,
                 url=url,
             )
+
+    @app.get(
+        "/questionnaires/{questionnaire_id}", response_class=HTMLResponse, include_in_schema=False
+    )
+    def questionnaire_link_page(
+        request: Request, questionnaire_id: str, who: Legal
+    ) -> HTMLResponse:
+        """Where a waiting run's artifact points: the recipient's link is issued here, behind
+        legal's sign-in, so the secret itself is never published outside the portal."""
+        row = links.get(int(_check_id(questionnaire_id, QUESTIONNAIRE_ID, "questionnaire")))
+        return page(request, "questionnaire_link.html.j2", who, q=row)
 
     @app.get("/runs/new", response_class=HTMLResponse, include_in_schema=False)
     def new_run(request: Request, who: Officer) -> HTMLResponse:
@@ -773,6 +856,7 @@ ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
     ("POST", "/transfers/{transfer_id}/approve"): LEGAL,
     ("POST", "/transfers/{transfer_id}/events"): LEGAL,
     ("POST", "/questionnaires"): LEGAL,
+    ("GET", "/questionnaires/{questionnaire_id}"): LEGAL,
     ("GET", "/runs/new"): OFFICER,
     ("POST", "/runs"): OFFICER,
     ("GET", "/runs/{run_id}"): OFFICER,

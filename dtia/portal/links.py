@@ -84,6 +84,14 @@ class Links:
                 session.expunge(r)
             return rows
 
+    def get(self, questionnaire_id: int) -> QuestionnaireRow:
+        with Session(self.engine) as session:
+            row = session.get(QuestionnaireRow, questionnaire_id)
+            if row is None:
+                raise NotFound(f"no questionnaire {questionnaire_id}")
+            session.expunge(row)
+            return row
+
     def issue(
         self,
         transfer_id: str,
