@@ -1,7 +1,8 @@
 """The ``dtia`` command: parse arguments, call the library, print. Nothing else.
 
 Exit codes (spec assessment.md): 0 done; 2 the input is invalid (every problem listed
-with its key path; nothing written); 1 any other failure. No traceback reaches the
+with its key path; nothing written), or an option is (an impossible ``--on`` date, a
+malformed ``--head``); 1 any other failure. No traceback reaches the
 user unless DTIA_DEBUG=1.
 """
 
@@ -13,7 +14,7 @@ import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -23,6 +24,9 @@ from rich.text import Text
 from dtia import __version__
 from dtia.assessment import Assessment
 from dtia.errors import DtiaError, IntakeError, SigningInputError
+
+if TYPE_CHECKING:
+    from dtia.audit import Head
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -60,6 +64,23 @@ def parse_date(value: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise UsageProblem(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_on(value: str | None) -> date:
+    """The ``--on`` date of a filing event or approval (invalid input: exit 2)."""
+    if value is None:
+        return today_in_vietnam()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint="'--on'"
+        ) from None
+
+
+def _on_problem(exc: Exception) -> typer.BadParameter:
+    """A date the lifecycle refuses as impossible, reported against ``--on`` (exit 2)."""
+    return typer.BadParameter(str(exc), param_hint="'--on'")
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -309,6 +330,12 @@ def dossier(
         if not result.ok:
             raise VerificationFailed(f"{pdf}: {result.message}")
         console.print(f"{pdf}: {result.message}")
+        if result.audit_head:
+            console.print(  # soft_wrap: a head must stay one copyable line
+                f"it records the audit head {result.audit_head} "
+                f"(check the register with: dtia audit verify --head {result.audit_head})",
+                soft_wrap=True,
+            )
         return
     if pdf is not None:
         raise UsageProblem(
@@ -323,14 +350,23 @@ def dossier(
     intake_path = Path(target)
     loaded = load_intake(intake_path)
     result_assessment = run_assessment(loaded, parse_date(as_of))
-    with err.status("rendering the dossier…"):
-        made = build(loaded, result_assessment, read_files(loaded, intake_path.resolve().parent))
-    write_atomic(out / made.filename, made.pdf)
-    write_atomic(out / "assessment.json", result_assessment.to_json())
+    register = None
     if save:
         from dtia.register import Register
 
         register = Register()
+    # a saved dossier records where the audit chain stood: a head kept outside the register
+    head = str(register.dossier_head(result_assessment)) if register is not None else None
+    with err.status("rendering the dossier…"):
+        made = build(
+            loaded,
+            result_assessment,
+            read_files(loaded, intake_path.resolve().parent),
+            audit_head=head,
+        )
+    write_atomic(out / made.filename, made.pdf)
+    write_atomic(out / "assessment.json", result_assessment.to_json())
+    if register is not None:
         saved = register.save(
             loaded, result_assessment, actor=_actor(), source_path=str(intake_path.resolve())
         )
@@ -581,13 +617,22 @@ def filing_approve(
         str | None, typer.Option("--on", metavar="YYYY-MM-DD", help="[default: today in Vietnam]")
     ] = None,
 ) -> None:
-    """Legal approves the current assessment (bound to its hash)."""
+    """Legal approves the current assessment (bound to its hash).
+
+    --on may not be after today in Vietnam nor before Law 91/2025 took effect (exit 2).
+    """
+    from dtia.filing import FilingDateError
     from dtia.register import Register
 
-    result = Register().approve(transfer_id, by=by, on=parse_date(on))
+    try:
+        result = Register().approve(transfer_id, by=by, on=parse_on(on), today=today_in_vietnam())
+    except FilingDateError as exc:
+        raise _on_problem(exc) from None
     Console(highlight=False, markup=False).print(
         f"{transfer_id}: assessment version {result['approved_version']} approved by {by} "
-        f"(sha256 {result['assessment_sha256'][:12]}…); filing {result['state']}"
+        f"(sha256 {result['assessment_sha256'][:12]}…); filing {result['state']}; "
+        f"audit head {result['audit_head']}",
+        soft_wrap=True,  # the head stays one copyable line
     )
 
 
@@ -611,22 +656,34 @@ def filing_record(
         str | None, typer.Option("--by", help="Who records it [default: the OS user].")
     ] = None,
 ) -> None:
-    """Record what happened with the authority (or the transferor's own filing acts)."""
-    from dtia.filing import EVENTS
+    """Record what happened with the authority (or the transferor's own filing acts).
+
+    --on may not be after today in Vietnam, before Law 91/2025 took effect, nor, for a stop
+    order, before the transfer's first transfer date (exit 2). Prints the audit head after
+    the event: keep it outside the register (see dtia audit head).
+    """
+    from dtia.filing import EVENTS, FilingDateError
     from dtia.register import Register
 
     if event not in EVENTS:
         raise UsageProblem(f"unknown event {event!r}; one of: {', '.join(EVENTS)}")
-    result = Register().record(
-        transfer_id,
-        event,  # checked against EVENTS above
-        on=parse_date(on),
-        reference=reference,
-        note=note,
-        actor=by or _actor(),
-    )
+    when = parse_on(on)
+    try:
+        result = Register().record(
+            transfer_id,
+            event,  # checked against EVENTS above
+            on=when,
+            reference=reference,
+            note=note,
+            actor=by or _actor(),
+            today=today_in_vietnam(),
+        )
+    except FilingDateError as exc:
+        raise _on_problem(exc) from None
     Console(highlight=False, markup=False).print(
-        f"{transfer_id}: {event} on {result['on']}; filing {result['state']} ({'; '.join(result['citations'])})"
+        f"{transfer_id}: {event} on {result['on']}; filing {result['state']} "
+        f"({'; '.join(result['citations'])}); audit head {result['audit_head']}",
+        soft_wrap=True,  # the head stays one copyable line
     )
 
 
@@ -660,15 +717,63 @@ def deadlines(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     Console(highlight=False, markup=False).print(table)
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain: exit 0 when intact, 1 naming the first bad entry."""
+@audit_app.command("head")
+def audit_head(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the chain's head, N:HASH (entry count and last hash), to keep outside the register."""
     from dtia.register import Register
 
-    check = Register().verify_audit()
+    head = Register().audit_head()
+    if as_json:
+        _print_json({"entries": head.entries, "hash": head.hash, "head": str(head)})
+        return
+    print(head)
+
+
+def _parse_heads(values: list[str]) -> list[Head]:
+    from dtia.audit import Head
+
+    try:
+        return [Head.parse(v) for v in values]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--head'") from None
+
+
+@audit_app.command("verify")
+def audit_verify(
+    head: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--head",
+            metavar="N:HASH",
+            help="A head kept elsewhere (dtia audit head, a filing receipt, a dossier "
+            "manifest); the chain must still hold it. Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Check the hash chain, the heads given, and that the register's tables agree with it:
+    exit 0 when intact, 1 naming the first bad entry."""
+    from dtia.register import Register
+
+    heads = _parse_heads(head or [])
+    check = Register().verify_audit(heads)
     if not check.ok:
-        raise VerificationFailed(f"audit log broken at entry {check.first_bad}: {check.reason}")
-    Console(highlight=False, markup=False).print(f"audit log intact: {check.entries} entries")
+        where = (
+            f"audit log broken at entry {check.first_bad}"
+            if check.first_bad is not None
+            else "audit log and register disagree"
+        )
+        more = check.problems[1:]
+        extra = "".join(f"\n  - {p}" for p in more[:20])
+        if len(more) > 20:
+            extra += f"\n  … and {len(more) - 20} more"
+        raise VerificationFailed(f"{where}: {check.reason}{extra}")
+    Console(highlight=False, markup=False).print(
+        f"audit log intact: {check.entries} entries, head {check.head}"
+        + (f"; it holds {len(heads)} head(s) kept elsewhere" if heads else ""),
+        soft_wrap=True,
+    )
 
 
 @db_app.command("upgrade")

@@ -23,12 +23,17 @@ Status = Literal["overdue", "due_soon", "upcoming", "met"]
 
 
 def add_period(start: date, *, days: int | None = None, months: int | None = None) -> date:
-    """The last day of a period of N days or N months counted from the day after ``start``."""
-    if days is not None:
-        return start + timedelta(days=days)
-    if months is not None:
-        # relativedelta clamps to the month's last day (31 Aug + 6 months -> 28/29 Feb).
-        return start + relativedelta(months=months)
+    """The last day of a period of N days or N months counted from the day after ``start``;
+    a period that would end after the calendar's last day ends on that day (``date.max``),
+    so a stored far-future date never makes clock arithmetic fail."""
+    try:
+        if days is not None:
+            return start + timedelta(days=days)
+        if months is not None:
+            # relativedelta clamps to the month's last day (31 Aug + 6 months -> 28/29 Feb).
+            return start + relativedelta(months=months)
+    except (OverflowError, ValueError):
+        return date.max
     raise ValueError("a period needs days or months")
 
 
@@ -37,8 +42,9 @@ def is_day_off(day: date, rules: Rules) -> bool:
 
 
 def next_working_day(day: date, rules: Rules) -> date:
-    """``day`` itself when it is a working day, otherwise the next one."""
-    while is_day_off(day, rules):
+    """``day`` itself when it is a working day, otherwise the next one (the calendar's last
+    day has no next one)."""
+    while day < date.max and is_day_off(day, rules):
         day += timedelta(days=1)
     return day
 

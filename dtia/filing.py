@@ -50,12 +50,23 @@ class FilingError(DtiaError):
     """A filing step the lifecycle or its guards refuse."""
 
 
+class FilingDateError(FilingError):
+    """The date given for an event or an approval cannot be right (invalid input: the CLI
+    exits 2 naming the option); ``field`` names the input that carries the date."""
+
+    def __init__(self, message: str, *, field: str = "on") -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Edge:
     sources: frozenset[State]
     target: State
     citations: tuple[str, ...]
     needs_approval: bool = False  # an approval of the current assessment must stand
+    # the event presupposes data already transferred, so it cannot predate the first transfer
+    after_first_transfer: bool = False
 
 
 FILED_STATES: frozenset[State] = frozenset(
@@ -84,8 +95,12 @@ TRANSITIONS: dict[Event, Edge] = {
         ("Law 91/2025 Art 22(1)", "Decree 356/2025 Art 20(3)", "Decree 356/2025 Art 18(7)"),
         needs_approval=True,
     ),
+    # The agency stops transfers when *transferred* data is misused (Law 91 Art 20(5)).
     "stop-order": Edge(
-        FILED_STATES, "stopped", ("Law 91/2025 Art 20(5)", "Decree 356/2025 Art 17(2)")
+        FILED_STATES,
+        "stopped",
+        ("Law 91/2025 Art 20(5)", "Decree 356/2025 Art 17(2)"),
+        after_first_transfer=True,
     ),
     "withdrawn": Edge(
         frozenset(STATES) - {"withdrawn"},
@@ -129,8 +144,43 @@ class FilingFacts:
         )
 
 
-def check_approval(f: FilingFacts) -> State:
-    """Whether legal may approve the current assessment now; returns the state after it."""
+def check_date(
+    on: date,
+    *,
+    today: date,
+    law_in_force: date,
+    what: str,
+    first_transfer: date | None = None,
+) -> None:
+    """Refuse a date that cannot be when ``what`` happened: after ``today`` (the caller's
+    today in Vietnam: a typo in the future would otherwise lock the date-ordered lifecycle
+    until that day), before the law took effect, or, given ``first_transfer``, before the
+    transfer's first transfer date."""
+    day = on.isoformat()
+    if on > today:
+        raise FilingDateError(
+            f"{what} is dated {day}, after today in Vietnam ({today.isoformat()}): "
+            "record it on the day it happened, once it has happened"
+        )
+    if on < law_in_force:
+        raise FilingDateError(
+            f"{what} is dated {day}, before Law 91/2025 took effect ({law_in_force.isoformat()})"
+        )
+    if first_transfer is not None and on < first_transfer:
+        raise FilingDateError(
+            f"{what} is dated {day}, before the transfer's first transfer date "
+            f"({first_transfer.isoformat()}, transfer.first_transfer_date)"
+        )
+
+
+def state_after_approval(state: State) -> State:
+    """An approval moves a draft to approved and leaves any later state as it is."""
+    return "approved" if state == "draft" else state
+
+
+def check_approval(f: FilingFacts, on: date, *, today: date, law_in_force: date) -> State:
+    """Whether legal may approve the current assessment on ``on``; returns the state after it."""
+    check_date(on, today=today, law_in_force=law_in_force, what="the approval")
     if f.state in ("stopped", "withdrawn"):
         raise FilingError(f"the filing is {f.state}: nothing can be approved")
     if f.current_has_blockers:
@@ -140,12 +190,28 @@ def check_approval(f: FilingFacts) -> State:
         )
     if f.standing_approval() is not None:
         raise FilingError(f"assessment version {f.current_version} is already approved")
-    return "approved" if f.state == "draft" else f.state
+    return state_after_approval(f.state)
 
 
-def check_event(f: FilingFacts, event: Event, on: date) -> tuple[State, tuple[str, ...]]:
-    """Whether ``event`` may be recorded on ``on``; returns the new state and its legal basis."""
+def check_event(
+    f: FilingFacts,
+    event: Event,
+    on: date,
+    *,
+    today: date,
+    law_in_force: date,
+    first_transfer: date | None = None,
+) -> tuple[State, tuple[str, ...]]:
+    """Whether ``event`` may be recorded on ``on`` (given today in Vietnam, the law's effect
+    and the transfer's first transfer date); returns the new state and its legal basis."""
     edge = TRANSITIONS[event]
+    check_date(
+        on,
+        today=today,
+        law_in_force=law_in_force,
+        what=f"the event '{event}'",
+        first_transfer=first_transfer if edge.after_first_transfer else None,
+    )
     if f.state not in edge.sources:
         allowed = sorted(e for e, ed in TRANSITIONS.items() if f.state in ed.sources)
         raise FilingError(

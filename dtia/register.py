@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
 
 from dtia.assessment import Assessment, Deadline
-from dtia.audit import ChainCheck, check_chain
+from dtia.audit import ChainCheck, Head, check_chain, check_state
 from dtia.config import Settings
 from dtia.engine import assess
 from dtia.filing import (
@@ -53,6 +54,18 @@ from dtia.store.models import (
     TransferRow,
     UpdateDraftRow,
 )
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_in_vietnam() -> date:
+    """The calendar date in Vietnam now: no filing event or approval can be dated later."""
+    return datetime.now(VIETNAM).date()
+
+
+def law_in_force(on: date) -> date:
+    """The day Law 91/2025 took effect, from the law data in force on ``on``."""
+    return load_rules(on).date_value("law_in_force").value
 
 
 def _file_sha(path: Path) -> str | None:
@@ -300,16 +313,23 @@ class Register:
 
         unit_of_work(self.engine, work)
 
-    def approve(self, transfer_id: str, *, by: str, on: date) -> dict[str, Any]:
+    def approve(
+        self, transfer_id: str, *, by: str, on: date, today: date | None = None
+    ) -> dict[str, Any]:
+        """Approve the current assessment on ``on``, which may not be after ``today`` (today
+        in Vietnam unless given) nor before the law took effect."""
+        today = today or today_in_vietnam()
+        in_force = law_in_force(today)
+
         def work(session: Session) -> dict[str, Any]:
             facts, filing, current = self._facts(session, transfer_id)
-            state = check_approval(facts)
+            state = check_approval(facts, on, today=today, law_in_force=in_force)
             approval = repo.add_approval(
                 session, transfer_id=transfer_id, assessment=current, by=by, on=on
             )
             if state != filing.state:
                 repo.set_state(session, row=filing, state=state)
-            repo.append_audit(
+            entry = repo.append_audit(
                 session,
                 actor=by,
                 action="approval.recorded",
@@ -319,6 +339,7 @@ class Register:
                     "version": current.version,
                     "sha256": current.assessment_sha256,
                     "on": on.isoformat(),
+                    "state": state,
                 },
             )
             return {
@@ -326,6 +347,7 @@ class Register:
                 "state": state,
                 "approved_version": current.version,
                 "assessment_sha256": approval.assessment_sha256,
+                "audit_head": f"{entry.seq}:{entry.hash}",
             }
 
         return unit_of_work(self.engine, work)
@@ -339,22 +361,27 @@ class Register:
         reference: str | None,
         note: str | None,
         actor: str,
+        today: date | None = None,
     ) -> dict[str, Any]:
+        """Record a filing event dated ``on``: not after ``today`` (today in Vietnam unless
+        given), not before the law took effect, nor, for events about data already
+        transferred, before the transfer's first transfer date."""
+        today = today or today_in_vietnam()
+        in_force = law_in_force(today)
+
         def work(session: Session) -> dict[str, Any]:
             facts, filing, current = self._facts(session, transfer_id)
-            state, citations = check_event(facts, event, on)
-            repo.add_event(
-                session,
-                transfer_id=transfer_id,
-                event=event,
-                on=on,
-                reference=reference,
-                note=note,
-                assessment_id=current.id,
-                state_after=state,
+            first_transfer = repo.intake_of(session, row=current).transfer.first_transfer_date
+            state, citations = check_event(
+                facts,
+                event,
+                on,
+                today=today,
+                law_in_force=in_force,
+                first_transfer=first_transfer,
             )
             repo.set_state(session, row=filing, state=state)
-            repo.append_audit(
+            entry = repo.append_audit(
                 session,
                 actor=actor,
                 action="filing.event",
@@ -368,12 +395,25 @@ class Register:
                     "state": state,
                 },
             )
+            head = f"{entry.seq}:{entry.hash}"
+            repo.add_event(
+                session,
+                transfer_id=transfer_id,
+                event=event,
+                on=on,
+                reference=reference,
+                note=note,
+                assessment_id=current.id,
+                state_after=state,
+                audit_head=head,
+            )
             return {
                 "transfer_id": transfer_id,
                 "event": event,
                 "on": on.isoformat(),
                 "state": state,
                 "citations": list(citations),
+                "audit_head": head,
             }
 
         return unit_of_work(self.engine, work)
@@ -685,9 +725,36 @@ class Register:
                 session.expunge(r)
             return rows
 
-    def verify_audit(self) -> ChainCheck:
+    def audit_head(self) -> Head:
+        """Where the audit chain stands now (``N:HASH``): keep it outside the register."""
         with Session(self.engine) as session:
-            return check_chain(repo.audit_entries(session))
+            return repo.audit_head(session)
+
+    def dossier_head(self, assessment: Assessment) -> Head:
+        """The audit head a dossier of ``assessment`` records: where the chain stood before
+        the assessment was saved (now, when it is not saved yet), so re-rendering the same
+        assessment gives the same bytes."""
+        with Session(self.engine) as session:
+            before = repo.head_before_saved(
+                session,
+                transfer_id=assessment.transfer_id,
+                assessment_id=repo.assessment_key(assessment),
+            )
+            return before if before is not None else repo.audit_head(session)
+
+    def verify_audit(self, heads: Sequence[Head] = ()) -> ChainCheck:
+        """Check the chain, that it still holds every head in ``heads`` (kept elsewhere), and
+        that the tables agree with what it recorded; all read from one snapshot."""
+        with Session(self.engine) as session:
+            if self.engine.dialect.name == "postgresql":
+                # one snapshot for the chain and every table, even while writers commit
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            entries = repo.audit_entries(session)
+            chain = check_chain(entries, heads)
+            if not chain.ok:
+                return chain
+            state = check_state(entries, repo.stored_state(session))
+            return replace(state, head=chain.head) if state.ok else state
 
     def current(self, transfer_id: str) -> AssessmentRow:
         with Session(self.engine) as session:

@@ -50,10 +50,14 @@ def assess_task(loaded: LoadedIntake, as_of: date) -> Assessment:
 
 @task(cache_policy=NO_CACHE)
 def render_task(
-    loaded: LoadedIntake, assessment: Assessment, folder: str | None, data_dir: str | None = None
+    loaded: LoadedIntake,
+    assessment: Assessment,
+    folder: str | None,
+    data_dir: str | None = None,
+    audit_head: str | None = None,
 ) -> Dossier:
     files = read_files(loaded, Path(folder), Path(data_dir) if data_dir else None) if folder else {}
-    return build(loaded, assessment, files)
+    return build(loaded, assessment, files, audit_head=audit_head)
 
 
 @task(cache_policy=NO_CACHE)
@@ -154,7 +158,9 @@ def assess_transfer(
         )
     assessment = assess_task(loaded, when)
     data_dir = str(register.settings.data_dir) if register is not None else None
-    dossier = render_task(loaded, assessment, folder, data_dir)
+    # a dossier for the register records where its audit chain stood (a head kept elsewhere)
+    head = str(register.dossier_head(assessment)) if register is not None else None
+    dossier = render_task(loaded, assessment, folder, data_dir, head)
     source = str(Path(intake_path).resolve()) if intake_path else None
     stored = save_task(loaded, assessment, dossier, source) if save else None
     artifacts_task(assessment, stored)

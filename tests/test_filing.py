@@ -12,6 +12,7 @@ from dtia.filing import (
     ApprovalFact,
     ChangeFact,
     EventFact,
+    FilingDateError,
     FilingError,
     FilingFacts,
     check_approval,
@@ -24,6 +25,9 @@ from dtia.law import load_rules
 from tests.support import assess_example, changed
 
 CUR = "a2"
+TODAY = date(2026, 12, 31)
+IN_FORCE = date(2026, 1, 1)
+DAYS = {"today": TODAY, "law_in_force": IN_FORCE}
 
 
 def facts(
@@ -46,40 +50,40 @@ def test_every_transition_is_allowed_exactly_from_its_sources(state: str, event:
     f = facts(state)
     edge = TRANSITIONS[event]  # type: ignore[index]
     if state in edge.sources:
-        new_state, citations = check_event(f, event, date(2026, 7, 1))  # type: ignore[arg-type]
+        new_state, citations = check_event(f, event, date(2026, 7, 1), **DAYS)  # type: ignore[arg-type]
         assert new_state == edge.target and citations
     else:
         with pytest.raises(
             FilingError, match=f"cannot record '{event}' while the filing is {state}"
         ):
-            check_event(f, event, date(2026, 7, 1))  # type: ignore[arg-type]
+            check_event(f, event, date(2026, 7, 1), **DAYS)  # type: ignore[arg-type]
 
 
 def test_approval_moves_draft_to_approved_and_is_refused_with_blockers() -> None:
-    assert check_approval(facts("draft", approved=None)) == "approved"
-    assert check_approval(facts("accepted", approved=None)) == "accepted"
+    assert check_approval(facts("draft", approved=None), date(2026, 6, 1), **DAYS) == "approved"
+    assert check_approval(facts("accepted", approved=None), date(2026, 6, 1), **DAYS) == "accepted"
     with pytest.raises(FilingError, match="blocker findings"):
-        check_approval(facts("draft", approved=None, blockers=True))
+        check_approval(facts("draft", approved=None, blockers=True), date(2026, 6, 1), **DAYS)
     with pytest.raises(FilingError, match="already approved"):
-        check_approval(facts("approved"))
+        check_approval(facts("approved"), date(2026, 6, 1), **DAYS)
     with pytest.raises(FilingError, match="nothing can be approved"):
-        check_approval(facts("withdrawn", approved=None))
+        check_approval(facts("withdrawn", approved=None), date(2026, 6, 1), **DAYS)
 
 
 def test_no_filing_without_a_standing_approval() -> None:
     with pytest.raises(FilingError, match="no approval of the current assessment"):
-        check_event(facts("approved", approved=None), "filed", date(2026, 7, 1))
+        check_event(facts("approved", approved=None), "filed", date(2026, 7, 1), **DAYS)
     with pytest.raises(FilingError, match="is void: assessment version 2 was saved after it"):
-        check_event(facts("approved", approved="a1"), "filed", date(2026, 7, 1))
+        check_event(facts("approved", approved="a1"), "filed", date(2026, 7, 1), **DAYS)
     with pytest.raises(FilingError, match="void"):
-        check_event(facts("accepted", approved="a1"), "update-filed", date(2026, 9, 1))
+        check_event(facts("accepted", approved="a1"), "update-filed", date(2026, 9, 1), **DAYS)
 
 
 def test_events_are_recorded_in_date_order() -> None:
     f = facts("filed", events=(EventFact("filed", date(2026, 7, 10)),))
     with pytest.raises(FilingError, match="date order"):
-        check_event(f, "accepted", date(2026, 7, 9))
-    assert check_event(f, "accepted", date(2026, 7, 10))[0] == "accepted"
+        check_event(f, "accepted", date(2026, 7, 9), **DAYS)
+    assert check_event(f, "accepted", date(2026, 7, 10), **DAYS)[0] == "accepted"
 
 
 def test_register_clocks_follow_the_authority() -> None:
@@ -219,3 +223,55 @@ def test_register_clocks_on_both_sides_of_the_boundary(
             d for d in register_deadlines(a, f, changes, as_of, load_rules(as_of)) if d.kind == kind
         )
         assert (clock.due, clock.legal_end, clock.status) == (due, legal_end, status)
+
+
+@pytest.mark.parametrize(
+    ("on", "message"),
+    [
+        (date(9999, 12, 30), "after today in Vietnam"),
+        (date(2062, 7, 1), "after today in Vietnam"),
+        (date(2025, 12, 31), "before Law 91/2025 took effect"),
+        (date(1, 1, 1), "before Law 91/2025 took effect"),
+    ],
+)
+def test_event_and_approval_dates_must_be_possible(on: date, message: str) -> None:
+    with pytest.raises(FilingDateError, match=message) as caught:
+        check_event(facts("approved"), "filed", on, **DAYS)
+    assert caught.value.field == "on"
+    with pytest.raises(FilingDateError, match=message):
+        check_approval(facts("draft", approved=None), on, **DAYS)
+    # the last possible day on both sides is fine
+    assert check_event(facts("approved"), "filed", TODAY, **DAYS)[0] == "filed"
+    assert check_event(facts("approved"), "filed", IN_FORCE, **DAYS)[0] == "filed"
+
+
+def test_a_stop_order_cannot_predate_the_first_transfer() -> None:
+    first = date(2026, 8, 1)
+    f = facts("filed", events=(EventFact("filed", date(2026, 7, 1)),))
+    with pytest.raises(FilingDateError, match="before the transfer's first transfer date"):
+        check_event(f, "stop-order", date(2026, 7, 31), **DAYS, first_transfer=first)
+    assert check_event(f, "stop-order", first, **DAYS, first_transfer=first)[0] == "stopped"
+    # a filing made before the data first crosses the border is the normal case
+    assert check_event(facts("approved"), "filed", date(2026, 7, 1), **DAYS, first_transfer=first)
+
+
+def test_clocks_survive_a_stored_far_future_event() -> None:
+    """An event stored before dates were checked must not break every clock of the register."""
+    a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
+    rules = load_rules(date(2026, 7, 10))
+    history = (EventFact("filed", date(9999, 12, 30)),)
+    clocks = {
+        d.kind: d
+        for d in register_deadlines(a, facts("filed", events=history), [], date(2026, 7, 10), rules)
+    }
+    assert clocks["authority_verdict"].due == date.max
+    assert clocks["authority_verdict"].status == "upcoming"
+    changes = [ChangeFact(date(2026, 9, 20), frozenset({"pdp_provider", "purpose"}))]
+    accepted = (EventFact("filed", date(2026, 7, 1)), EventFact("accepted", date(9999, 12, 31)))
+    kinds = {
+        d.kind
+        for d in register_deadlines(
+            a, facts("accepted", events=accepted), changes, date(9999, 12, 31), rules
+        )
+    }
+    assert {"urgent_update", "periodic_update"} <= kinds

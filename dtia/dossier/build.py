@@ -72,9 +72,17 @@ def _template_hashes() -> dict[str, str]:
 
 
 def manifest(
-    loaded: LoadedIntake, a: Assessment, file_bytes: dict[str, bytes]
+    loaded: LoadedIntake,
+    a: Assessment,
+    file_bytes: dict[str, bytes],
+    audit_head: str | None = None,
 ) -> dict[str, object]:
+    """The hashes a dossier embeds; with ``audit_head`` (``N:HASH``, where the register's
+    audit chain stood when the dossier was made) the dossier is also a head kept outside the
+    register, for ``dtia audit verify --head``. Without it the manifest is unchanged."""
+    anchor: dict[str, object] = {"audit_head": audit_head} if audit_head else {}
     return {
+        **anchor,
         "schema": "dtia.manifest/v1",
         "transfer_id": a.transfer_id,
         "as_of": a.as_of.isoformat(),
@@ -93,13 +101,20 @@ def _intake_json(intake: TransferIntake) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode()
 
 
-def build(loaded: LoadedIntake, a: Assessment, file_bytes: dict[str, bytes]) -> Dossier:
-    """The dossier (or, when none is required, the exemption memo) as PDF bytes."""
+def build(
+    loaded: LoadedIntake,
+    a: Assessment,
+    file_bytes: dict[str, bytes],
+    *,
+    audit_head: str | None = None,
+) -> Dossier:
+    """The dossier (or, when none is required, the exemption memo) as PDF bytes; its
+    manifest records ``audit_head`` when given."""
     rules = load_rules(a.as_of)
     view = build_view(loaded, a, rules)
     required = a.applicability.dossier_required
     html = render_html(view) if required else render_memo_html(view, a)
-    man = manifest(loaded, a, file_bytes)
+    man = manifest(loaded, a, file_bytes, audit_head)
     parts: list[tuple[str, bytes, str]] = [
         (INTAKE_NAME, _intake_json(loaded.intake), "The validated intake (dtia.intake/v1)"),
         (ASSESSMENT_NAME, a.to_json().encode(), "The assessment (dtia.assessment/v1)"),
@@ -142,6 +157,7 @@ class Verification:
     ok: bool
     message: str
     transfer_id: str | None = None
+    audit_head: str | None = None  # the audit head its manifest records, if any
 
 
 def verify(pdf: bytes) -> Verification:
@@ -176,7 +192,12 @@ def verify(pdf: bytes) -> Verification:
             "the embedded intake or attachments do not match the assessment's input hash",
             a.transfer_id,
         )
-    again = build(loaded, a, attachments)
+    try:
+        recorded = json.loads(files[MANIFEST_NAME]).get("audit_head")
+    except (ValueError, AttributeError):
+        return Verification(False, "the embedded manifest is damaged", a.transfer_id)
+    head = recorded if isinstance(recorded, str) else None
+    again = build(loaded, a, attachments, audit_head=head)
     if again.pdf != pdf:
         differing = next(
             (i for i, (x, y) in enumerate(zip(again.pdf, pdf, strict=False)) if x != y),
@@ -193,6 +214,7 @@ def verify(pdf: bytes) -> Verification:
         True,
         f"verified: {a.transfer_id} as of {a.as_of.isoformat()}, rules {a.rules_version}",
         a.transfer_id,
+        head,
     )
 
 

@@ -19,6 +19,9 @@ from dtia.errors import DtiaError
 
 T = TypeVar("T")
 
+# The execution option that makes make_engine's SQLite connections begin with BEGIN IMMEDIATE.
+WRITER_OPTION = "dtia_writer"
+
 
 class StoreError(DtiaError):
     """The register cannot be reached, migrated or written."""
@@ -45,10 +48,21 @@ def make_engine(settings: Settings | None = None, url: str | None = None) -> Eng
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # pysqlite would otherwise open a transaction only at the first write, so a
+            # unit of work's guard would read before the writer lock is held; dtia emits
+            # its own BEGIN (below) instead.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            # A writer takes SQLite's write lock before its first read (BEGIN IMMEDIATE), as
+            # the advisory lock does on PostgreSQL; readers keep WAL's non-blocking snapshot.
+            write = conn.get_execution_options().get(WRITER_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -75,7 +89,8 @@ def upgrade(engine: Engine) -> str | None:
     """Bring the schema to the newest migration; returns the revision now in place."""
     cfg = _alembic_config()
     try:
-        with engine.begin() as conn:
+        # as a writer: two processes migrating a new SQLite file at once take turns
+        with engine.connect() as conn, conn.execution_options(**{WRITER_OPTION: True}).begin():
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
@@ -93,14 +108,19 @@ def ensure_schema(engine: Engine) -> None:
 
 
 # Register writes are few and small; running them one at a time keeps the audit chain and the
-# version numbers simple. PostgreSQL: a transaction-scoped advisory lock. SQLite serialises
-# writers itself (a busy writer makes the others wait, or retry on "database is locked").
+# version numbers simple. PostgreSQL: a transaction-scoped advisory lock. SQLite: BEGIN
+# IMMEDIATE (a busy writer makes the others wait, or retry on "database is locked").
 WRITE_LOCK_KEY = 0x64746961  # "dtia"
 
 
 def _serialize_writers(session: Session) -> None:
+    """Hold the register's write lock from the start of the unit of work, so every guard
+    reads what no other writer can change before this one commits."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    else:
+        # The session's first connection opens the transaction: BEGIN IMMEDIATE on SQLite.
+        session.connection(execution_options={WRITER_OPTION: True})
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:

@@ -107,6 +107,9 @@ class FilingEventRow(SQLModel, table=True):
     note: str | None = None
     assessment_id: str = Field(foreign_key="assessments.id")
     state_after: str
+    # the audit head (N:HASH) once the event's entry was appended, as it was handed to the
+    # user to keep elsewhere; verify checks the chain still holds it
+    audit_head: str | None = Field(default=None, max_length=90)
     created_at: datetime
 
 

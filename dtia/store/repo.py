@@ -13,7 +13,19 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from dtia.assessment import Assessment
-from dtia.audit import GENESIS, Entry, canonical, entry_hash
+from dtia.audit import (
+    EMPTY_HEAD,
+    GENESIS,
+    Entry,
+    Head,
+    StoredApproval,
+    StoredAssessment,
+    StoredEvent,
+    StoredState,
+    canonical,
+    entry_hash,
+    parse_payload,
+)
 from dtia.filing import ApprovalFact, EventFact, FilingFacts, State
 from dtia.intake import FileFact, LoadedIntake, Safeguards, TransferIntake
 from dtia.recheck import recheck_on
@@ -73,6 +85,8 @@ def append_audit(
 
 
 def audit_entries(session: Session) -> list[Entry]:
+    """The log in sequence order; a payload that is not a JSON object comes back as ``None``
+    for the chain check to name, never as an exception."""
     rows = session.exec(select(AuditRow).order_by(col(AuditRow.seq))).all()
     return [
         Entry(
@@ -81,12 +95,81 @@ def audit_entries(session: Session) -> list[Entry]:
             r.actor,
             r.action,
             r.subject,
-            json.loads(r.payload_json),
+            parse_payload(r.payload_json),
             r.prev_hash,
             r.hash,
         )
         for r in rows
     ]
+
+
+def audit_head(session: Session) -> Head:
+    """Where the chain stands now: its entry count and its last entry's hash."""
+    last = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc()).limit(1)).first()
+    return EMPTY_HEAD if last is None else Head(last.seq, last.hash)
+
+
+def head_before_saved(session: Session, *, transfer_id: str, assessment_id: str) -> Head | None:
+    """Where the chain stood just before this assessment's ``assessment.saved`` entry, if it
+    was saved: the head its dossiers record, the same however often they are rendered."""
+    entry = session.exec(
+        select(AuditRow)
+        .where(
+            AuditRow.action == "assessment.saved",
+            AuditRow.subject == transfer_id,
+            # payloads are canonical JSON: the key appears exactly like this
+            col(AuditRow.payload_json).contains(f'"assessment":"{assessment_id}"'),
+        )
+        .order_by(col(AuditRow.seq))
+        .limit(1)
+    ).first()
+    return None if entry is None else Head(entry.seq - 1, entry.prev_hash)
+
+
+def stored_state(session: Session) -> StoredState:
+    """What the tables hold that the audit chain also records (assessments streamed)."""
+    assessments = (
+        StoredAssessment(
+            r.id,
+            r.transfer_id,
+            r.version,
+            r.assessment_sha256,
+            r.assessment_json,
+            r.residual_level,
+            r.dossier_required,
+            r.has_blockers,
+        )
+        for r in session.exec(
+            select(AssessmentRow)
+            .order_by(col(AssessmentRow.transfer_id), col(AssessmentRow.version))
+            .execution_options(yield_per=200)
+        )
+    )
+    approval_rows = session.exec(select(ApprovalRow).order_by(col(ApprovalRow.id))).all()
+    event_rows = session.exec(select(FilingEventRow).order_by(col(FilingEventRow.id))).all()
+    return StoredState(
+        assessments=assessments,
+        approvals=[
+            StoredApproval(
+                a.transfer_id, a.assessment_id, a.assessment_sha256, a.by, a.on.isoformat()
+            )
+            for a in approval_rows
+        ],
+        events=[
+            StoredEvent(
+                e.transfer_id,
+                e.event,
+                e.on.isoformat(),
+                e.reference,
+                e.note,
+                e.assessment_id,
+                e.state_after,
+                e.audit_head,
+            )
+            for e in event_rows
+        ],
+        filings={f.transfer_id: f.state for f in session.exec(select(FilingRow)).all()},
+    )
 
 
 def save_assessment(
@@ -354,9 +437,11 @@ def add_event(
     note: str | None,
     assessment_id: str,
     state_after: str,
+    audit_head: str | None = None,
 ) -> FilingEventRow:
     row = FilingEventRow.model_validate(
         {
+            "audit_head": audit_head,
             "transfer_id": transfer_id,
             "event": event,
             "on": on,
