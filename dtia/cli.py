@@ -23,7 +23,7 @@ from rich.text import Text
 
 from dtia import __version__
 from dtia.assessment import Assessment
-from dtia.errors import DtiaError, IntakeError, SigningInputError
+from dtia.errors import DtiaError, IntakeError, SigningInputError, more_problems
 
 if TYPE_CHECKING:
     from dtia.audit import Head
@@ -50,6 +50,24 @@ class UsageProblem(DtiaError):
 
 def _error(label: str, message: str) -> None:
     err.print(Text.assemble((label, "bold red"), " ", message))
+
+
+def _one_line(value: str | None) -> str | None:
+    """Typer callback: a text option without control characters (exit 2 naming it)."""
+    from dtia.text import control_problem
+
+    if value is not None and (problem := control_problem(value, multiline=False)):
+        raise typer.BadParameter(problem)
+    return value
+
+
+def _lines(value: str | None) -> str | None:
+    """Typer callback: like ``_one_line``, but tab and newline are allowed."""
+    from dtia.text import control_problem
+
+    if value is not None and (problem := control_problem(value)):
+        raise typer.BadParameter(problem)
+    return value
 
 
 def today_in_vietnam() -> date:
@@ -612,7 +630,7 @@ def filing_status(
 @filing_app.command("approve")
 def filing_approve(
     transfer_id: Annotated[str, typer.Argument(metavar="TRANSFER_ID")],
-    by: Annotated[str, typer.Option("--by", help="Who approves (legal).")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (legal).", callback=_one_line)],
     on: Annotated[
         str | None, typer.Option("--on", metavar="YYYY-MM-DD", help="[default: today in Vietnam]")
     ] = None,
@@ -649,11 +667,13 @@ def filing_record(
     ],
     on: Annotated[str, typer.Option("--on", metavar="YYYY-MM-DD", help="When it happened.")],
     reference: Annotated[
-        str | None, typer.Option("--reference", help="Receipt or letter reference.")
+        str | None,
+        typer.Option("--reference", help="Receipt or letter reference.", callback=_one_line),
     ] = None,
-    note: Annotated[str | None, typer.Option("--note")] = None,
+    note: Annotated[str | None, typer.Option("--note", callback=_lines)] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="Who records it [default: the OS user].")
+        str | None,
+        typer.Option("--by", help="Who records it [default: the OS user].", callback=_one_line),
     ] = None,
 ) -> None:
     """Record what happened with the authority (or the transferor's own filing acts).
@@ -795,7 +815,7 @@ app.add_typer(users_app, name="users")
 
 @users_app.command("add")
 def users_add(
-    name: Annotated[str, typer.Argument(metavar="NAME")],
+    name: Annotated[str, typer.Argument(metavar="NAME", callback=_one_line)],
     role: Annotated[str, typer.Option("--role", help="compliance_officer, legal or auditor.")],
 ) -> None:
     """Create a portal user; the new API token is the last line printed (shown only now)."""
@@ -884,12 +904,16 @@ app.add_typer(safeguards_app, name="safeguards")
 
 @safeguards_app.command("template")
 def safeguards_template(
-    recipient_id: Annotated[str, typer.Argument(metavar="RECIPIENT_ID")],
+    recipient_id: Annotated[str, typer.Argument(metavar="RECIPIENT_ID", callback=_one_line)],
     out: Annotated[
         Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of stdout.")
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="The recipient's name, printed in the header.")
+        str | None,
+        # one line: the name goes into a YAML comment, where a newline would start a key
+        typer.Option(
+            "--name", help="The recipient's name, printed in the header.", callback=_one_line
+        ),
     ] = None,
 ) -> None:
     """Write a questionnaire file a recipient can fill in and return by e-mail."""
@@ -914,13 +938,18 @@ def safeguards_submit(
     """Store a recipient's answer for reuse and resume the assessment run waiting for it."""
     from dtia.intake import parse_safeguards
     from dtia.register import Register
+    from dtia.yaml_limits import MAX_BYTES
 
     _prefect_env()
     try:
-        text = answer.read_text(encoding="utf-8")
+        with answer.open("rb") as handle:  # beyond the limit, the parser says it is too big
+            data = handle.read(MAX_BYTES + 1)
+        # cut at the limit, the last character may be split: the size is what gets reported
+        text = data.decode("utf-8", errors="replace" if len(data) > MAX_BYTES else "strict")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageProblem(f"cannot read {answer}: {exc}") from None
-    safeguards = parse_safeguards(text, str(answer))
+    # dated after today in Vietnam, an answer is refused: it attests nothing yet
+    safeguards = parse_safeguards(text, str(answer), today=today_in_vietnam())
     waiting = Register().answer_questionnaire(
         transfer_id=transfer_id, recipient_id=recipient_id, safeguards=safeguards, actor=_actor()
     )
@@ -1034,12 +1063,14 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except IntakeError as exc:
-        count = len(exc.problems)
+        count = exc.total
         _error(
             "error:", f"{exc.source}: invalid intake, {count} problem{'s' if count != 1 else ''}:"
         )
         for problem in exc.problems:
             err.print(f"  - {problem}")
+        if exc.more:
+            err.print(f"  … {more_problems(exc.more)}")
         sys.exit(2)
     except SigningInputError as exc:
         _error("error:", f"{SIGNING_OPTIONS.get(exc.option, exc.option)}: {exc.message}")
@@ -1064,9 +1095,20 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("DTIA_DEBUG"):
             raise
-        _error("internal error:", f"{type(exc).__name__}: {exc}")
+        _error("internal error:", _describe(exc))
         err.print("Run again with DTIA_DEBUG=1 to see the traceback, and please report it.")
         sys.exit(1)
+
+
+def _describe(exc: Exception) -> str:
+    """An unexpected error, in one line. A database error's text holds the SQL statement and
+    every parameter (the user's data): only the database's own reason is shown."""
+    from sqlalchemy.exc import StatementError
+
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        reason = str(exc.orig).strip().splitlines()
+        return f"database error ({type(exc.orig).__name__}): {reason[0] if reason else ''}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ from datetime import date
 from dtia import applicability as appl
 from dtia.assessment import Applicability, Assessment, Deadline
 from dtia.clocks import deadline, next_cycle_end
-from dtia.errors import AssessmentError, RulesError
+from dtia.errors import AssessmentError, IntakeError, RulesError
 from dtia.facts import Facts, derive_facts
 from dtia.findings import findings, pending, reviews
 from dtia.gaps import gaps
-from dtia.intake import LoadedIntake
+from dtia.intake import LoadedIntake, future_problems
 from dtia.law import Rules, load_rules
 from dtia.scoring import risk
 
@@ -49,6 +49,9 @@ def deadlines(facts: Facts, app: Applicability, rules: Rules) -> list[Deadline]:
 
 def assess(loaded: LoadedIntake, as_of: date) -> Assessment:
     """Assess a validated intake as the law stands on ``as_of``."""
+    late = future_problems(loaded.intake, as_of)
+    if late:  # an answer from after as_of is no safeguard the recipient had on that date
+        raise IntakeError(loaded.source, late)
     try:
         rules = load_rules(as_of)
     except RulesError as exc:

@@ -39,16 +39,34 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class IntakeError(DtiaError):
-    """The intake is invalid; ``problems`` lists every problem found, not just the first."""
+# Problems listed at most: past that, a count. A file with a million bad items must not
+# print a million lines (or send them in one HTTP response).
+MAX_PROBLEMS = 50
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+
+class IntakeError(DtiaError):
+    """The intake is invalid; ``problems`` lists the problems found, not just the first: every
+    one up to ``MAX_PROBLEMS``, and ``total`` counts them all."""
+
+    def __init__(self, source: str, problems: list[Problem], *, total: int | None = None) -> None:
         self.source = source
-        self.problems = problems
-        count = len(problems)
-        noun = "problem" if count == 1 else "problems"
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: invalid intake, {count} {noun}:\n{lines}")
+        self.problems = problems[:MAX_PROBLEMS]
+        self.total = max(len(problems), total or 0)
+        noun = "problem" if self.total == 1 else "problems"
+        lines = [f"  - {p}" for p in self.problems]
+        if self.more:
+            lines.append(f"  … {more_problems(self.more)}")
+        text = "\n".join(lines)
+        super().__init__(f"{source}: invalid intake, {self.total} {noun}:\n{text}")
+
+    @property
+    def more(self) -> int:
+        """How many problems were found beyond those listed."""
+        return self.total - len(self.problems)
+
+
+def more_problems(count: int) -> str:
+    return f"and {count} more problem{'s' if count != 1 else ''}"
 
 
 class RulesError(DtiaError):

@@ -33,6 +33,8 @@ from pydantic import (
 
 from dtia.errors import IntakeError, Problem
 from dtia.intake_checks import semantic_problems
+from dtia.text import checked, checked_line, quoted
+from dtia.yaml_limits import MAX_BYTES, MAX_TEXT, scan
 
 SCHEMA_ID = "dtia.intake/v1"
 
@@ -40,6 +42,20 @@ SCHEMA_ID = "dtia.intake/v1"
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
 # The folder, under the data folder, that holds evidence recipients uploaded on the portal.
 STORED_EVIDENCE = "evidence"
+
+# Dates an intake may hold (intake.md, "Limits"): wide enough for any registration or ID
+# document, narrow enough that adding a statutory period can never overflow.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+# No transfer this engine assesses began before Decree 13/2023 was even drafted.
+EARLIEST_TRANSFER = date(2020, 1, 1)
+MAX_COUNT = 10**12
+MAX_NAME = 150  # characters of a party's name
+# The register finds a recipient by "CC:" and its name case-folded (dtia.store.repo's
+# recipient_key, a 200-character column): the folded name must fit in what remains.
+MAX_FOLDED_NAME = 200 - 3
+MAX_PATH = 1_000  # characters of a path an intake names
+MAX_PATH_PART = 255  # bytes of one of its folder or file names, as file systems allow
 
 
 def _iso_date(value: object) -> object:
@@ -50,41 +66,87 @@ def _iso_date(value: object) -> object:
         try:
             return date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid calendar date") from exc
-    raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)")
+            raise ValueError(f"{quoted(value)} is not a valid calendar date") from exc
+    raise ValueError(f"{quoted(value)} is not an ISO date (YYYY-MM-DD)")
+
+
+def _between(earliest: date, latest: date) -> AfterValidator:
+    def check(value: date) -> date:
+        if not earliest <= value <= latest:
+            raise ValueError(
+                f"{value.isoformat()} is outside the accepted range "
+                f"{earliest.isoformat()} to {latest.isoformat()}"
+            )
+        return value
+
+    return AfterValidator(check)
 
 
 def _country(value: str) -> str:
     if pycountry.countries.get(alpha_2=value) is None or value != value.upper():
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code")
+        raise ValueError(f"{quoted(value)} is not an ISO 3166-1 alpha-2 code")
     return value
 
 
 def _email(value: str) -> str:
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        raise ValueError(f"{value!r} is not an email address")
-    return value
+        raise ValueError(f"{quoted(value)} is not an email address")
+    return checked_line(value)
 
 
 def _relative_path(value: str) -> str:
+    checked_line(value)
     pure = PurePosixPath(value)
     if pure.is_absolute() or value.startswith("\\") or re.match(r"^[A-Za-z]:", value):
-        raise ValueError(f"{value!r} must be relative to the intake's folder")
+        raise ValueError(f"{quoted(value)} must be relative to the intake's folder")
     if ".." in pure.parts:
-        raise ValueError(f"{value!r} must stay inside the intake's folder")
+        raise ValueError(f"{quoted(value)} must stay inside the intake's folder")
+    if len(value) > MAX_PATH:
+        raise ValueError(f"is {len(value):,} characters long; a path may have at most {MAX_PATH:,}")
+    for part in pure.parts:
+        if len(part.encode("utf-8")) > MAX_PATH_PART:
+            raise ValueError(
+                f"the name {quoted(part)} is longer than {MAX_PATH_PART} bytes, "
+                "more than a file system allows"
+            )
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
-Count = Annotated[StrictInt, Field(ge=0)]
+def _folded_name(value: str) -> str:
+    folded = len(" ".join(value.casefold().split()))
+    if folded > MAX_FOLDED_NAME:
+        raise ValueError(
+            f"is {folded} characters once case-folded (some letters, such as ß, fold into two); "
+            f"at most {MAX_FOLDED_NAME} are accepted"
+        )
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date), _between(EARLIEST, LATEST)]
+TransferDate = Annotated[date, BeforeValidator(_iso_date), _between(EARLIEST_TRANSFER, LATEST)]
+# Free text: tab and newline allowed, other control characters refused (dtia.text).
+Text = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    AfterValidator(checked),
+]
+# A party's name: one line, short enough for the register's recipient key.
+Name = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_NAME),
+    AfterValidator(checked_line),
+]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
 Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9-]{3,64}$")]
 RecipientId = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Country = Annotated[str, StringConstraints(strict=True), AfterValidator(_country)]
 Email = Annotated[
-    str, StringConstraints(strict=True, strip_whitespace=True), AfterValidator(_email)
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, max_length=254),  # RFC 5321
+    AfterValidator(_email),
 ]
 RelPath = Annotated[Text, AfterValidator(_relative_path)]
+RecipientName = Annotated[Name, AfterValidator(_folded_name)]
 TaxCode = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{10}(-\d{3})?$")]
 
 Activity = Literal[
@@ -236,7 +298,7 @@ class Transfer(Strict):
     direction: Literal["outbound", "inbound", "both"]
     activities: list[Activity]
     activity_other: Text | None = None
-    first_transfer_date: IsoDate
+    first_transfer_date: TransferDate
     purposes: Annotated[list[Text], Field(min_length=1)]
     exemption_claims: list[ExemptionClaim] = []
     prior_dossier: PriorDossier | None = None
@@ -288,8 +350,8 @@ class Document(Strict):
 class Transferor(Strict):
     kind: Literal["organisation", "individual"]
     role: Literal["controller", "controller_processor", "processor", "third_party"]
-    name_vi: Text
-    name_foreign: Text | None = None
+    name_vi: Name
+    name_foreign: Name | None = None
     abbreviation: Text | None = None
     tax_code: TaxCode | None = None
     id_number: Text | None = None
@@ -357,7 +419,7 @@ class Safeguards(Strict):
 
 class Recipient(Strict):
     id: RecipientId
-    name: Text
+    name: RecipientName
     country: Country
     role: Literal["controller", "joint_controller", "processor", "sub_processor"]
     address: Text
@@ -373,7 +435,7 @@ class Recipient(Strict):
 class OtherParty(Strict):
     id: RecipientId
     role: Literal["on_behalf", "other"]
-    name: Text
+    name: Name
     country: Country
     tax_or_registration_no: Text | None = None
     pdp_contact: Contact
@@ -520,31 +582,6 @@ def format_loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _yaml_lines(text: str) -> dict[str, int]:
-    """Map each key path of a YAML document to the 1-based line where it starts."""
-    lines: dict[str, int] = {}
-
-    def walk(node: yaml.Node, path: str) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                name = str(key.value)
-                child = f"{path}.{name}" if path else name
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, f"{path}[{i}]")
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-    if root is not None:
-        walk(root, "")
-    return lines
-
-
 def _nearest_line(path: str, lines: dict[str, int]) -> int | None:
     probe = path
     while probe:
@@ -567,11 +604,13 @@ def _problems_from(exc: ValidationError, lines: dict[str, int]) -> list[Problem]
             message = "unknown key (not in dtia.intake/v1)"
         elif err["type"] == "string_type" and isinstance(err.get("input"), int | float):
             message = (
-                f"expected text, but YAML read a number ({err['input']!r}): put the value in quotes"
+                f"expected text, but YAML read a number ({quoted(err['input'])}): "
+                "put the value in quotes"
             )
         elif err["type"] == "literal_error":
             message = (
-                f"{err.get('input')!r} is not allowed: {message.removeprefix('Input should be ')}"
+                f"{quoted(err.get('input'))} is not allowed: "
+                f"{message.removeprefix('Input should be ')}"
             )
         problems.append(Problem(path, message, _nearest_line(path, lines)))
     return problems
@@ -610,23 +649,49 @@ _IntakeLoader.yaml_implicit_resolvers = {
 }
 
 
-def _read_yaml(text: str, source: str) -> tuple[Any, list[Problem]]:
+@dataclass(frozen=True)
+class _Read:
+    data: Any
+    duplicates: list[Problem]
+    lines: dict[str, int]  # the line of each key path, for messages
+
+
+def _syntax_error(source: str, exc: yaml.YAMLError) -> IntakeError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    return IntakeError(source, [Problem("", f"not valid YAML or JSON: {reason}", line)])
+
+
+def _read_yaml(text: str, source: str) -> _Read:
+    """Parse YAML or JSON text once its size, aliases, nesting, lengths and tags are
+    within the limits (``dtia.yaml_limits``): nothing is built from a file that is not."""
+    try:
+        checked_text = scan(text, _BaseLoader)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(source, exc) from None
+    except UnicodeEncodeError:  # lone surrogates in text given as a str, not read from a file
+        raise IntakeError(source, [Problem("", "not valid Unicode text")]) from None
+    if checked_text.problems:
+        raise IntakeError(source, checked_text.problems)
     loader = _IntakeLoader(text)
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
+        raise _syntax_error(source, exc) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # The scan refuses what is known to break PyYAML's constructors; should anything
+        # else, it is still the input's fault, said without the value itself.
         raise IntakeError(
-            source, [Problem("", f"not valid YAML or JSON: {reason}", line)]
+            source, [Problem("", f"a value cannot be read ({type(exc).__name__})")]
         ) from None
     finally:
         loader.dispose()
-    return data, [
-        Problem("", f"the key {key!r} is given twice in one mapping", line)
+    duplicates = [
+        Problem("", f"the key {quoted(key)} is given twice in one mapping", line)
         for key, line in loader.duplicates
     ]
+    return _Read(data, duplicates, checked_text.lines)
 
 
 def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -662,9 +727,11 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
     ]
     for i, r in enumerate(items("recipients")):
         candidates.append((f"recipients[{i}].contract.path", get(r, "contract", "path")))
-        for j, ev in enumerate(get(r, "safeguards", "evidence") or []):
+        evidence, certs = get(r, "safeguards", "evidence"), get(r, "safeguards", "certifications")
+        # not a list: the field validation reports it
+        for j, ev in enumerate(evidence if isinstance(evidence, list) else []):
             candidates.append((f"recipients[{i}].safeguards.evidence[{j}].path", get(ev, "path")))
-        for j, cert in enumerate(get(r, "safeguards", "certifications") or []):
+        for j, cert in enumerate(certs if isinstance(certs, list) else []):
             candidates.append(
                 (
                     f"recipients[{i}].safeguards.certifications[{j}].evidence.path",
@@ -724,31 +791,25 @@ def _file_facts(
 def _validate(
     raw: dict[str, Any],
     source: str,
-    text: str | None,
+    lines: dict[str, int],
     base: Path | None,
     extra: list[Problem],
     stored: Path | None = None,
 ) -> LoadedIntake:
-    """Field validation, cross-field checks and file checks, all reported together. Lines are
-    looked up in ``text`` only when there is a problem to place (a second YAML pass)."""
+    """Field validation, cross-field checks and file checks, all reported together; each
+    problem placed at the line of its key path (``lines``, empty for a model)."""
     problems = list(extra)
     intake: TransferIntake | None = None
-    error: ValidationError | None = None
     try:
         intake = TransferIntake.model_validate(raw)
     except ValidationError as exc:
-        error = exc
-    lines = _yaml_lines(text) if text and (error is not None or extra) else {}
-    if error is not None:
-        problems += _problems_from(error, lines)
+        problems += _problems_from(exc, lines)
     problems += semantic_problems(raw)
     files: dict[str, FileFact] = {}
     if base is not None:
         files, file_problems = _file_facts(raw, base, stored)
         problems += file_problems
     if problems or intake is None:
-        if not lines and text:
-            lines = _yaml_lines(text)
         unique = {(p.path, p.message): p for p in problems}
         raise IntakeError(
             source,
@@ -766,7 +827,8 @@ def _validate(
 
 def parse_intake(text: str, source: str = "<intake>", base: Path | None = None) -> LoadedIntake:
     """Validate intake text (YAML or JSON); with ``base``, also the files it names."""
-    raw, duplicates = _read_yaml(text, source)
+    read = _read_yaml(text, source)
+    raw = read.data
     if not isinstance(raw, dict):
         raise IntakeError(source, [Problem("", "the intake must be a mapping of keys to values")])
     if raw.get("schema") != SCHEMA_ID:
@@ -775,21 +837,35 @@ def parse_intake(text: str, source: str = "<intake>", base: Path | None = None) 
             [
                 Problem(
                     "schema",
-                    f"must be {SCHEMA_ID!r}, got {raw.get('schema')!r}",
-                    _yaml_lines(text).get("schema"),
+                    f"must be {SCHEMA_ID!r}, got {quoted(raw.get('schema'))}",
+                    read.lines.get("schema"),
                 )
             ],
         )
-    return _validate(raw, source, text, base, duplicates)
+    return _validate(raw, source, read.lines, base, read.duplicates)
 
 
 def load_intake(path: Path) -> LoadedIntake:
     """Read, validate and fingerprint an intake file and the files it references."""
     source = str(path)
     try:
-        raw_bytes = path.read_bytes()
+        with path.open("rb") as handle:  # no more than the limit, whatever the file's size
+            raw_bytes = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise IntakeError(source, [Problem("", f"cannot read the file: {exc.strerror}")]) from None
+    except ValueError:  # a NUL byte in the path
+        raise IntakeError(source, [Problem("", "the file name holds a NUL byte")]) from None
+    if len(raw_bytes) > MAX_BYTES:
+        raise IntakeError(
+            source,
+            [
+                Problem(
+                    "",
+                    f"the file is larger than {MAX_BYTES // 2**20} MB; at most "
+                    f"{MAX_BYTES // 2**20} MB is accepted (documents go in files beside it)",
+                )
+            ],
+        )
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -818,7 +894,7 @@ def load_intake_model(
     kept."""
     raw = intake.model_dump(mode="json", by_alias=True)
     stored = data_dir.resolve() if data_dir else None
-    return _validate(raw, source, None, base_dir.resolve() if base_dir else None, [], stored)
+    return _validate(raw, source, {}, base_dir.resolve() if base_dir else None, [], stored)
 
 
 def input_digest(intake: TransferIntake, files: dict[str, FileFact] | None = None) -> str:
@@ -843,16 +919,48 @@ def intake_json_schema() -> dict[str, Any]:
     return schema
 
 
-def parse_safeguards(text: str, source: str) -> Safeguards:
-    """A recipient's answer to the safeguards questionnaire (YAML or JSON), validated strictly."""
-    raw, duplicates = _read_yaml(text, source)
+def parse_safeguards(text: str, source: str, *, today: date | None = None) -> Safeguards:
+    """A recipient's answer to the safeguards questionnaire (YAML or JSON), validated strictly.
+    With ``today`` (the date in Vietnam where the answer arrives), an answer dated later is
+    refused: it cannot describe safeguards anyone has attested yet."""
+    read = _read_yaml(text, source)
+    raw = read.data
     if not isinstance(raw, dict):
         raise IntakeError(source, [Problem("", "the answer must be a mapping of keys to values")])
-    lines = _yaml_lines(text)
     try:
         answer = Safeguards.model_validate(raw)
     except ValidationError as exc:
-        raise IntakeError(source, duplicates + _problems_from(exc, lines)) from None
-    if duplicates:
-        raise IntakeError(source, duplicates)
+        raise IntakeError(source, read.duplicates + _problems_from(exc, read.lines)) from None
+    late = [] if today is None else _attested_after(answer, today, "attested_on", "today")
+    problems = read.duplicates + [Problem(p.path, p.message, read.lines.get(p.path)) for p in late]
+    if problems:
+        raise IntakeError(source, problems)
     return answer
+
+
+def _attested_after(s: Safeguards, on: date, path: str, what: str) -> list[Problem]:
+    if s.attested_on <= on:
+        return []
+    return [
+        Problem(
+            path,
+            f"{s.attested_on.isoformat()} is after {what} ({on.isoformat()}): "
+            "an answer cannot be dated in the future",
+        )
+    ]
+
+
+def future_problems(intake: TransferIntake, as_of: date) -> list[Problem]:
+    """Safeguards an intake says were attested after ``as_of``: refused when assessing, as
+    they cannot be the recipient's current safeguards on that date."""
+    return [
+        p
+        for i, r in enumerate(intake.recipients)
+        if r.safeguards is not None
+        for p in _attested_after(
+            r.safeguards,
+            as_of,
+            f"recipients[{i}].safeguards.attested_on",
+            "the assessment date",
+        )
+    ]

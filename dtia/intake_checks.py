@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from dtia.errors import Problem
+from dtia.text import quoted
 
 LAW_IN_FORCE = date(2026, 1, 1)  # Law 91/2025 Art 38(1); Art 39(2) keeps earlier Decree 13 dossiers
 
@@ -40,7 +41,7 @@ def _repeats(values: list[Any], path: str) -> Iterator[Problem]:
     seen: set[Any] = set()
     for i, value in enumerate(values):
         if isinstance(value, str | int) and value in seen:
-            yield Problem(f"{path}[{i}]", f"{value!r} is listed twice")
+            yield Problem(f"{path}[{i}]", f"{quoted(value)} is listed twice")
         if isinstance(value, str | int):
             seen.add(value)
 
@@ -53,7 +54,8 @@ def _transfer(t: dict[str, Any]) -> Iterator[Problem]:
         yield Problem("transfer.activities", "must be empty for an inbound transfer")
     if direction in ("outbound", "both") and "activities" in t and not activities:
         yield Problem(
-            "transfer.activities", f"at least one activity is required for direction {direction!r}"
+            "transfer.activities",
+            f"at least one activity is required for direction {quoted(direction)}",
         )
     if "other" in activities and not t.get("activity_other"):
         yield Problem("transfer.activity_other", "is required when activities include 'other'")
@@ -121,17 +123,25 @@ def _references(raw: dict[str, Any]) -> Iterator[Problem]:
         if r.get("country") == "VN":
             yield Problem(f"recipients[{i}].country", "an overseas recipient cannot be in VN")
     data = _map(raw.get("data"))
-    groups = {_map(g).get("name") for g in _list(data.get("subject_groups"))}
+    # Only text can name a group or a recipient; a list or mapping given instead is the
+    # field validation's to report (and could not be looked up in a set anyway).
+    groups = {
+        name
+        for g in _list(data.get("subject_groups"))
+        if isinstance(name := _map(g).get("name"), str)
+    }
     flows = [_map(f) for f in _list(raw.get("flows"))]
     for i, flow in enumerate(flows):
-        if "subject_group" in flow and flow["subject_group"] not in groups:
+        group = flow.get("subject_group")
+        if isinstance(group, str) and group not in groups:
             yield Problem(
                 f"flows[{i}].subject_group",
-                f"{flow['subject_group']!r} is not a name in data.subject_groups",
+                f"{quoted(group)} is not a name in data.subject_groups",
             )
-        if "recipient" in flow and flow["recipient"] not in ids:
+        recipient = flow.get("recipient")
+        if isinstance(recipient, str) and recipient not in ids:
             yield Problem(
-                f"flows[{i}].recipient", f"{flow['recipient']!r} is not an id in recipients"
+                f"flows[{i}].recipient", f"{quoted(recipient)} is not an id in recipients"
             )
     sensitive_flow = any(f.get("includes_sensitive") is True for f in flows)
     if sensitive_flow and "sensitive" in data and not _list(data.get("sensitive")):
@@ -148,7 +158,7 @@ def _references(raw: dict[str, Any]) -> Iterator[Problem]:
             if activity not in activities:
                 yield Problem(
                     f"data.subject_groups[{i}].activities",
-                    f"{activity!r} is not one of transfer.activities",
+                    f"{quoted(activity)} is not one of transfer.activities",
                 )
 
 

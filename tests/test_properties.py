@@ -19,6 +19,7 @@ from dtia.intake import (
     ExemptionCode,
     SubjectKind,
     TransferIntake,
+    future_problems,
     load_intake_model,
 )
 from tests.support import EXAMPLE_NAMES, EXAMPLES, example_data
@@ -32,6 +33,8 @@ def run(name: str, data: dict[str, Any], as_of: date = date(2026, 11, 22)) -> As
         intake = TransferIntake.model_validate(data)
         loaded = load_intake_model(intake, EXAMPLES / name)
     except (IntakeError, ValueError):
+        return None
+    if future_problems(intake, as_of):  # answers dated after as_of are refused when assessing
         return None
     return assess(loaded, as_of)
 

@@ -63,8 +63,8 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
     intake_path = write_intake(sc["base"], changed(sc["base"], sc.get("changes")), tmp_path)
 
     if "invalid" in expect:
-        with pytest.raises(IntakeError) as info:
-            load_intake(intake_path)
+        with pytest.raises(IntakeError) as info:  # when loading, or when assessing on as_of
+            assess(load_intake(intake_path), as_of)
         named = {p.path for p in info.value.problems}
         for key in expect["invalid"]:
             assert any(

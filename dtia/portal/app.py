@@ -25,7 +25,7 @@ import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -41,7 +41,7 @@ from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.filing import EVENTS, Event, FilingError
-from dtia.intake import parse_safeguards
+from dtia.intake import Evidence, format_loc, parse_safeguards
 from dtia.portal.accounts import Accounts, BrowserSession, Role, User
 from dtia.portal.limits import MIB, BodyLimit
 from dtia.portal.links import LinkError, Links
@@ -51,6 +51,7 @@ from dtia.questionnaire import QUESTIONS
 from dtia.register import Register
 from dtia.store.db import DatabaseError, NotFound
 from dtia.store.models import PortalRunRow
+from dtia.text import checked, checked_line, control_problem
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 COOKIE = "dtia_session"
@@ -97,8 +98,10 @@ class FilingEventIn(BaseModel):
 
     event: Event
     on: date
-    reference: str | None = Field(default=None, max_length=200)
-    note: str | None = Field(default=None, max_length=2000)
+    # control characters refused here as in every input (dtia.text): a NUL cannot even be
+    # stored in PostgreSQL
+    reference: Annotated[str, Field(max_length=200), AfterValidator(checked_line)] | None = None
+    note: Annotated[str, Field(max_length=2000), AfterValidator(checked)] | None = None
 
 
 class ApprovalIn(BaseModel):
@@ -244,6 +247,7 @@ def create_app(
         status: int,
         message: str,
         problems: list[Problem],
+        more: int = 0,
         *,
         signed_in: bool = True,
     ) -> Response:
@@ -255,6 +259,8 @@ def create_app(
                 body["problems"] = [
                     {"path": p.path, "message": p.message, "line": p.line} for p in problems
                 ]
+            if more:
+                body["more_problems"] = more
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             return JSONResponse(body, status_code=status, headers=headers)
         if status == 401:  # signed in, a page asked for opens next (a run's artifact links one)
@@ -268,6 +274,7 @@ def create_app(
             status_code=status,
             message=message,
             problems=problems,
+            more=more,
         )
 
     def _soft_principal(request: Request) -> Principal | None:
@@ -291,7 +298,14 @@ def create_app(
     @app.exception_handler(DtiaError)
     async def _dtia_error(request: Request, exc: DtiaError) -> Response:
         if isinstance(exc, IntakeError):
-            return error_response(request, 422, f"{exc.source}: invalid", exc.problems)
+            listed = (
+                f" ({exc.total} problems: the first {len(exc.problems)} are listed)"
+                if exc.more
+                else ""
+            )
+            return error_response(
+                request, 422, f"{exc.source}: invalid{listed}", exc.problems, exc.more
+            )
         if isinstance(exc, NotFound):
             return error_response(request, 404, str(exc), [])
         if isinstance(exc, LinkError):
@@ -324,7 +338,10 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            Problem(".".join(str(p) for p in e["loc"] if p != "body"), e["msg"])
+            Problem(
+                ".".join(str(p) for p in e["loc"] if p != "body"),
+                e["msg"].removeprefix("Value error, "),
+            )
             for e in exc.errors()
         ]
         return error_response(request, 422, "invalid request", problems)
@@ -529,8 +546,12 @@ def create_app(
                         "note": _field(form, "note") or None,
                     }
                 )
-            except ValueError as exc:
-                raise PortalError(422, f"invalid filing event: {exc}") from None
+            except ValidationError as exc:  # each field by name; never the values themselves
+                problems = [
+                    Problem(format_loc(tuple(e["loc"])), e["msg"].removeprefix("Value error, "))
+                    for e in exc.errors(include_url=False)
+                ]
+                raise PortalError(422, "invalid filing event", problems) from None
             await run_in_threadpool(record_event, transfer_id, body, who)
             return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
 
@@ -574,6 +595,8 @@ def create_app(
             upload = form.get("intake")
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise PortalError(400, missing)
+            if control_problem(upload.filename, multiline=False):
+                raise PortalError(400, "the uploaded file's name holds control characters")
             data = await _read_limited(upload, MAX_UPLOAD)
             # off the event loop: Prefect's client would hand back coroutines on it
             return await run_in_threadpool(
@@ -592,6 +615,7 @@ def create_app(
                 who,
                 status=422,
                 problems=exc.problems,
+                more=exc.more,
                 message=f"{exc.source} is not a valid intake",
             )
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
@@ -621,19 +645,32 @@ def create_app(
     async def answer(request: Request, token: str) -> HTMLResponse:
         q = await run_in_threadpool(partial(links.open, token), now=clock())
         async with _form(request) as form:
-            values = {k: v for k, v in form.items() if isinstance(v, str)}
+            # a browser sends a textarea's line breaks as CRLF: the answer holds plain newlines
+            values = {k: v.replace("\r\n", "\n") for k, v in form.items() if isinstance(v, str)}
             evidence: list[tuple[str, bytes]] = []
+            title_problems: list[Problem] = []
             for i in range(MAX_EVIDENCE_FILES):
                 upload = form.get(f"evidence_file_{i}")
                 if isinstance(upload, UploadFile) and upload.filename:
                     data = await _read_limited(upload, MAX_EVIDENCE)
                     if not data.startswith(b"%PDF-"):
                         raise PortalError(400, f"{upload.filename}: evidence must be a PDF file")
-                    title = _field(form, f"evidence_title_{i}").strip() or upload.filename
+                    title = values.get(f"evidence_title_{i}", "").strip() or upload.filename
+                    try:  # checked as the answer's evidence will be, before anything is kept
+                        Evidence.model_validate({"title": title[:200]})
+                    except ValidationError as exc:
+                        title_problems += [
+                            Problem(f"evidence_title_{i}", e["msg"].removeprefix("Value error, "))
+                            for e in exc.errors(include_url=False)
+                        ]
                     evidence.append((title[:200], data))
+            problems, more = title_problems, 0
             try:
-                safeguards = parse_safeguards(_answer_json(values), "questionnaire")
+                # the same checks and messages as `dtia safeguards submit`, dated today
+                safeguards = parse_safeguards(_answer_json(values), "questionnaire", today=today())
             except IntakeError as exc:
+                problems, more = exc.problems + title_problems, exc.more
+            if problems:
                 return page(
                     request,
                     "questionnaire.html.j2",
@@ -642,7 +679,8 @@ def create_app(
                     q=q,
                     questions=QUESTIONS,
                     values=values,
-                    problems=exc.problems,
+                    problems=problems,
+                    more=more,
                     token=token,
                 )
             # evidence files are written and the answer stored off the event loop
@@ -823,6 +861,7 @@ def _answer_json(values: dict[str, str]) -> str:
     import json
 
     out: dict[str, Any] = {}
+    numbers: dict[str, str] = {}  # digits as typed: the parser checks their length, as for a file
     for key, _question, _example in QUESTIONS:
         if key == "certifications":
             certs = []
@@ -842,10 +881,15 @@ def _answer_json(values: dict[str, str]) -> str:
         if key in ("encryption_in_transit", "encryption_at_rest"):
             out[key] = {"yes": True, "no": False}.get(raw, raw)
         elif key in ("incident_notification_hours", "data_subject_request_days"):
-            out[key] = int(raw) if raw.isascii() and raw.isdigit() else raw
+            if raw.isascii() and raw.isdigit():
+                numbers[key] = raw.lstrip("0") or "0"  # decimal: YAML reads 010 as octal
+            else:
+                out[key] = raw
         else:
             out[key] = raw
-    return json.dumps(out)
+    members = [f"{json.dumps(k)}: {v}" for k, v in numbers.items()]
+    members += [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in out.items()]
+    return "{" + ", ".join(members) + "}"
 
 
 # The role matrix, route by route: tests walk it for every role and anonymous users.

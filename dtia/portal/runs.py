@@ -114,7 +114,7 @@ class Runs:
             loaded = load_intake(path)
         except IntakeError as exc:  # named as uploaded, not by where the server put it
             _remove(folder)
-            raise IntakeError(name, exc.problems) from None
+            raise IntakeError(name, exc.problems, total=exc.total) from None
         except BaseException:
             _remove(folder)
             raise
