@@ -1,10 +1,15 @@
 """Benchmark: rendering the FPT example dossier, against WeasyPrint alone on the same HTML.
 
-Prints one JSON object: {"pages", "render_seconds", "weasyprint_only_seconds", "ratio"}.
-render_seconds covers the whole dossier build (assessment excluded): view-model, Jinja2,
-WeasyPrint, embedded files and manifest. weasyprint_only_seconds renders the same final
-HTML and stylesheet with WeasyPrint alone. Each figure is the best of --repeat runs.
-Goal: ratio <= 1.15.
+Prints one JSON object: {"pages", "render_seconds", "weasyprint_only_seconds", "ratio",
+"long_text"}. render_seconds covers the whole dossier build (assessment excluded):
+view-model, Jinja2, WeasyPrint, embedded files and manifest. weasyprint_only_seconds renders
+the same final HTML and stylesheet with WeasyPrint alone. Each figure is the best of
+--repeat runs. Goal: ratio <= 1.15.
+
+long_text: the same dossier built once with a `security.measures` of each of --words
+lengths (words of the example's own measures, repeated), as {"words", "pages",
+"render_seconds"}; and with one unbroken token of --token characters in it. Goal: seconds
+grow linearly with the length (about as pages do).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import yaml
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
@@ -23,16 +29,54 @@ from dtia.dossier.build import build, read_files
 from dtia.dossier.render import NothingFetcher, render_html, template_source
 from dtia.dossier.view import build_view
 from dtia.engine import assess
-from dtia.intake import load_intake
+from dtia.intake import LoadedIntake, load_intake, parse_intake
 from dtia.law import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 INTAKE = ROOT / "examples" / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml"
 
 
+def pages_of(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def with_measures(measures: str) -> LoadedIntake:
+    data = yaml.safe_load(INTAKE.read_text(encoding="utf-8"))
+    data["security"]["measures"] = measures
+    return parse_intake(yaml.safe_dump(data, allow_unicode=True), str(INTAKE), INTAKE.parent)
+
+
+def long_text(as_of: date, words: list[int], token: int) -> list[dict[str, object]]:
+    base = load_intake(INTAKE).intake.security.measures or ""
+    vocabulary = base.split()
+    cases: list[tuple[str, int, str]] = [
+        ("words", n, " ".join(vocabulary[i % len(vocabulary)] for i in range(n))) for n in words
+    ]
+    if token:
+        cases.append(("token_characters", token, ("0123456789abcdef" * (token // 16 + 1))[:token]))
+    out: list[dict[str, object]] = []
+    for kind, size, measures in cases:
+        loaded = with_measures(measures)
+        assessment = assess(loaded, as_of)
+        files = read_files(loaded, INTAKE.parent)
+        start = time.perf_counter()
+        pdf = build(loaded, assessment, files).pdf
+        seconds = time.perf_counter() - start
+        out.append({kind: size, "pages": pages_of(pdf), "render_seconds": round(seconds, 3)})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--words",
+        default="1000,4000,20000",
+        help="lengths of the long security.measures, comma-separated ('' for none)",
+    )
+    parser.add_argument(
+        "--token", type=int, default=100_000, help="characters of the unbroken token (0: none)"
+    )
     args = parser.parse_args()
     as_of = date(2026, 11, 22)
     loaded = load_intake(INTAKE)
@@ -55,8 +99,9 @@ def main() -> None:
         )
         alone.append(time.perf_counter() - start)
 
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    pages = pages_of(pdf)
     render_seconds, weasy_seconds = min(full), min(alone)
+    words = [int(n) for n in args.words.split(",") if n.strip()]
     print(
         json.dumps(
             {
@@ -64,6 +109,7 @@ def main() -> None:
                 "render_seconds": round(render_seconds, 3),
                 "weasyprint_only_seconds": round(weasy_seconds, 3),
                 "ratio": round(render_seconds / weasy_seconds, 3),
+                "long_text": long_text(as_of, words, args.token),
             }
         )
     )

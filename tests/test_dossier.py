@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import subprocess
+import unicodedata
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dtia.dossier.render import render_html, render_pdf
 from dtia.dossier.view import build_view
 from dtia.engine import assess
-from dtia.intake import load_intake
+from dtia.intake import LoadedIntake, load_intake
 from dtia.law import load_rules
-from tests.support import EXAMPLES, changed, write_intake
+from tests.support import EXAMPLES, changed, split_path, write_intake
 
 AS_OF = date(2026, 11, 22)
 
 
 def render(intake_path: Path, caplog: pytest.LogCaptureFixture) -> bytes:
-    loaded = load_intake(intake_path)
+    return render_loaded(load_intake(intake_path), caplog)
+
+
+def render_loaded(loaded: LoadedIntake, caplog: pytest.LogCaptureFixture) -> bytes:
     a = assess(loaded, AS_OF)
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         pdf = render_pdf(
@@ -222,3 +230,125 @@ def test_section_a_iii_3_shows_the_cloud_clauses_only_for_a_cloud_provider(tmp_p
         "fpt-smart-cloud-to-fpt-japan", {"set": {"transfer.activities": ["foreign_cloud"]}}
     )
     assert _cloud_rows("fpt-smart-cloud-to-fpt-japan", on_cloud, tmp_path) == []
+
+
+# --- long free text: laid out in time linear in its length, and kept on the page ----------
+# The texts are set past intake validation: whatever lengths intake allows, the renderer must
+# cope with any text it is given.
+
+THORN = "þ"  # in no label or example: counting it counts the long value's own characters
+_WORD = re.compile(
+    r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>'
+)
+_PAGE = re.compile(r'<page width="([\d.]+)"')
+
+
+def _with_text(changes: dict[str, str]) -> LoadedIntake:
+    """The Bizfly example with free-text fields replaced, intake's checks bypassed."""
+
+    def put(node: Any, parts: list[str | int], value: str) -> Any:
+        head, rest = parts[0], parts[1:]
+        new = (
+            put(node[head] if isinstance(head, int) else getattr(node, head), rest, value)
+            if rest
+            else value
+        )
+        if isinstance(head, int):
+            return [new if i == head else item for i, item in enumerate(node)]
+        return node.model_copy(update={head: new})
+
+    loaded = load_intake(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml")
+    intake = loaded.intake
+    for key, value in changes.items():
+        intake = put(intake, split_path(key), value)
+    return dataclasses.replace(loaded, intake=intake)
+
+
+def _html(loaded: LoadedIntake) -> str:
+    return render_html(build_view(loaded, assess(loaded, AS_OF), load_rules(AS_OF)))
+
+
+def _layout_work(loaded: LoadedIntake, monkeypatch: pytest.MonkeyPatch) -> float:
+    """How many times, on average, each character of the long value is handed to Pango.
+
+    WeasyPrint sets every piece of text it lays out or measures into a Pango layout
+    (``Layout.set_text``): counting the value's characters there counts the layout work it
+    costs, deterministically, where a timing would not be."""
+    from weasyprint.text import line_break
+
+    html = _html(loaded)
+    seen = 0
+    original = line_break.Layout.set_text
+
+    def counting(self: object, text: str, *args: object, **kwargs: object) -> object:
+        nonlocal seen
+        seen += text.count(THORN)
+        return original(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(line_break.Layout, "set_text", counting)
+    render_pdf(html, as_of=AS_OF, attachments=[])
+    monkeypatch.undo()
+    return seen / html.count(THORN)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        # many words in a form row (and the lists that quote it): a flex row was laid out
+        # again from its start on every page it spans
+        ("security.measures", lambda n: " ".join(["þe", "data", "is", "encrypted"] * n)),
+        # one unbroken token in a table cell: measured once per break opportunity
+        ("flows[0].purpose", lambda n: "þ0123456789abcdef" * n),
+    ],
+    ids=["words-in-a-row", "token-in-a-table"],
+)
+def test_a_long_value_costs_layout_work_linear_in_its_length(
+    key: str, value: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short = _layout_work(_with_text({key: value(125)}), monkeypatch)
+    long = _layout_work(_with_text({key: value(500)}), monkeypatch)
+    # linear: each character costs the same whatever the length (quadratic: 4 times the text,
+    # each character laid out more and more often)
+    assert long <= 1.15 * short, (short, long)
+
+
+def test_a_long_unbroken_token_wraps_inside_the_page(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "JJJJ" + "KQVWXZ" * 250  # 1,504 characters, no break opportunity of its own
+    loaded = _with_text({"security.measures": token, "flows[0].purpose": token})
+    pdf = render_loaded(loaded, caplog)
+    copies = _html(loaded).count("JJJJ")
+    assert copies >= 4  # form rows, the lists quoting the measures, the flows table
+    path = tmp_path / "long.pdf"
+    path.write_bytes(pdf)
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    right_edge = float(_PAGE.findall(boxes)[0]) - 20 / 25.4 * 72  # the page's 20 mm margin
+    pieces = []
+    for x_min, x_max, word in _WORD.findall(boxes):
+        assert float(x_min) >= 0 and float(x_max) <= right_edge + 0.5, (word[:40], x_max)
+        if set(word.replace("\u200b", "")) <= set("JKQVWXZ") and len(word) > 1:
+            pieces.append(word.replace("\u200b", ""))
+    # every character printed, on lines that fit: the copies read back whole, in order
+    assert "".join(pieces) == token * copies
+
+
+def test_breakable_only_touches_long_runs_and_keeps_graphemes_whole() -> None:
+    from markupsafe import Markup
+
+    from dtia.dossier.render import breakable
+
+    normal = "privacy@example-helpdesk.invalid recipients[0].safeguards.certifications[1] <b>"
+    assert breakable(normal) == normal  # left to autoescaping, unchanged
+    assert breakable(Markup("<i>" + "x" * 100 + "</i>")) == Markup("<i>" + "x" * 100 + "</i>")
+    assert breakable(7) == 7
+    nfd = unicodedata.normalize("NFD", "Nguyễn") * 20  # marks follow their letters
+    out = str(breakable("<" + nfd + ">"))
+    assert "<" not in out.replace("<wbr>", "") and out.startswith("&lt;")
+    pieces = re.split("\u200b|<wbr>", out.removeprefix("&lt;").removesuffix("&gt;"))
+    assert "".join(pieces) == nfd and len(pieces) > 1
+    assert all(not unicodedata.combining(p[0]) for p in pieces)
+    assert "<wbr>" in str(breakable("y" * 1000))  # a box of its own every few hundred characters
+    assert "\u200b" in str(breakable("a\u00a0" * 40))  # no-break spaces offer no break either

@@ -302,7 +302,7 @@ def build_update_notice(
             f"(đánh giá ngày {a.as_of.isoformat()})"
         ],
     }
-    html = environment().get_template("notice_03a.html.j2").render(n=n)
+    html = environment(pdf=True).get_template("notice_03a.html.j2").render(n=n)
     return render_pdf(
         html, as_of=a.as_of, attachments=[(ASSESSMENT_NAME, a.to_json().encode(), "The assessment")]
     )

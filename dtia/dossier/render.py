@@ -12,6 +12,8 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+import regex
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -20,21 +22,74 @@ from dtia.dossier.view import NOT_PROVIDED, DossierView
 
 TEMPLATE_BASE = "dtia-template:/"  # a scheme of our own: nothing else resolves against it
 
+# A run of LONG_RUN characters or more without a space (a hash, a key, a pasted blob) gets a
+# break opportunity every BREAK_EVERY characters, so it wraps inside its line or table cell.
+# The stylesheet's ``overflow-wrap: break-word`` alone would break it too, but WeasyPrint
+# then lays the text box out again from its start for every line it breaks off, and measures
+# a table cell's narrowest width once per break opportunity over the rest of the box: both
+# quadratic in the token's length (5,000 characters: 17 s). The opportunities are zero-width
+# spaces, and every BOX_EVERY of them a <wbr> element instead (the same opportunity), which
+# ends the text box: each box stays short and the layout linear. Words shorter than
+# LONG_RUN, so all normal text, are printed as they are. No-break spaces do not end a run:
+# no line breaks at them either.
+LONG_RUN = 64
+BREAK_EVERY = 16
+BOX_EVERY = 16
+_LONG_RUN = regex.compile(rf"(?:\S|[\u00a0\u2007\u202f]){{{LONG_RUN},}}")
+_PIECES = regex.compile(rf"\X{{1,{BREAK_EVERY}}}")  # whole graphemes: never split a mark off
+_ZWSP = Markup("\u200b")
+_WBR = Markup("<wbr>")
+
+
+def _broken(run: str) -> Markup:
+    out: list[str] = []
+    for index, piece in enumerate(_PIECES.findall(run)):
+        if index:
+            out.append(_WBR if index % BOX_EVERY == 0 else _ZWSP)
+        out.append(escape(piece))
+    return Markup("").join(out)
+
+
+def breakable(value: object) -> object:
+    """Jinja's ``finalize``: printed text, with break opportunities in its long runs.
+
+    Markup (a macro's output, or ``plain``) passes as it is: its own values were finalized
+    when it was built."""
+    if not isinstance(value, str) or isinstance(value, Markup) or not _LONG_RUN.search(value):
+        return value
+    out: list[str] = []
+    last = 0
+    for run in _LONG_RUN.finditer(value):
+        out.append(escape(value[last : run.start()]))
+        out.append(_broken(run.group()))
+        last = run.end()
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
+
+
+def plain(value: object) -> Markup:
+    """Escaped text without break opportunities, for text that is not laid out (``<title>``,
+    attributes), where a ``<wbr>`` would be printed literally."""
+    return escape(value)
+
 
 def template_source(name: str) -> str:
     return resources.files("dtia_templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def environment(folder: str = "") -> jinja2.Environment:
-    """Strict, autoescaping templates from ``templates/`` (or a ``folder/`` in it)."""
+def environment(folder: str = "", *, pdf: bool = False) -> jinja2.Environment:
+    """Strict, autoescaping templates from ``templates/`` (or a ``folder/`` in it); with
+    ``pdf``, long unbroken runs in printed values get break opportunities (``breakable``)."""
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: template_source(folder + name)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=breakable if pdf else None,
     )
     env.globals["not_provided"] = NOT_PROVIDED
+    env.filters["plain"] = plain
     return env
 
 
@@ -52,7 +107,7 @@ def render_html(view: DossierView) -> str:
     intro = cover.texts["intro"].vi.replace("{name}", name.split(" - ")[0])
     commitment = cover.texts["commitment"].vi.replace("{name}", name.split(" - ")[0])
     return (
-        environment()
+        environment(pdf=True)
         .get_template("dossier.html.j2")
         .render(v=view, intro=intro, commitment=commitment)
     )
@@ -60,7 +115,7 @@ def render_html(view: DossierView) -> str:
 
 def render_memo_html(view: DossierView, a: Assessment) -> str:
     """The exemption memo: why no dossier is required, for the file legal keeps."""
-    return environment().get_template("memo.html.j2").render(v=view, a=a)
+    return environment(pdf=True).get_template("memo.html.j2").render(v=view, a=a)
 
 
 def _stamp(day: date) -> datetime:
