@@ -121,10 +121,16 @@ def _references(raw: dict[str, Any]) -> Iterator[Problem]:
         if r.get("country") == "VN":
             yield Problem(f"recipients[{i}].country", "an overseas recipient cannot be in VN")
     data = _map(raw.get("data"))
-    groups = {_map(g).get("name") for g in _list(data.get("subject_groups"))}
+    names = [_map(g).get("name") for g in _list(data.get("subject_groups"))]
+    # a name of the wrong type (a list) is a field error: references to it are not checked
+    groups = set(names) if all(isinstance(n, str) for n in names) else None
     flows = [_map(f) for f in _list(raw.get("flows"))]
     for i, flow in enumerate(flows):
-        if "subject_group" in flow and flow["subject_group"] not in groups:
+        if (
+            groups is not None
+            and isinstance(flow.get("subject_group"), str)
+            and flow["subject_group"] not in groups
+        ):
             yield Problem(
                 f"flows[{i}].subject_group",
                 f"{flow['subject_group']!r} is not a name in data.subject_groups",
