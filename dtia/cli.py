@@ -8,6 +8,7 @@ user unless DTIA_DEBUG=1.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -115,6 +116,12 @@ def write_atomic(path: Path, content: str | bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise UsageProblem(
+            f"cannot write {path}: " + ("the disk is full" if full else str(exc.strerror))
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -177,9 +184,16 @@ def assess(
         write_atomic(out / "assessment.json", text)
     saved_line = None
     if save:
+        from dtia.dossier.build import read_files
         from dtia.register import Register
 
-        saved = Register().save(loaded, result, actor=_actor(), source_path=str(intake.resolve()))
+        saved = Register().save(
+            loaded,
+            result,
+            actor=_actor(),
+            source_path=str(intake.resolve()),
+            files=read_files(loaded, intake.resolve().parent),
+        )
         saved_line = (
             f"Saved {saved.transfer_id} as assessment version {saved.version}"
             if saved.created
@@ -368,6 +382,7 @@ def dossier(
     intake_path = Path(target)
     loaded = load_intake(intake_path)
     result_assessment = run_assessment(loaded, parse_date(as_of))
+    files = read_files(loaded, intake_path.resolve().parent)
     register = None
     if save:
         from dtia.register import Register
@@ -376,19 +391,20 @@ def dossier(
     # a saved dossier records where the audit chain stood: a head kept outside the register
     head = str(register.dossier_head(result_assessment)) if register is not None else None
     with err.status("rendering the dossier…"):
-        made = build(
-            loaded,
-            result_assessment,
-            read_files(loaded, intake_path.resolve().parent),
-            audit_head=head,
-        )
+        made = build(loaded, result_assessment, files, audit_head=head)
     write_atomic(out / made.filename, made.pdf)
     write_atomic(out / "assessment.json", result_assessment.to_json())
     if register is not None:
+        # the PDF and the files first, then the version and its dossier in one transaction
         saved = register.save(
-            loaded, result_assessment, actor=_actor(), source_path=str(intake_path.resolve())
+            loaded,
+            result_assessment,
+            actor=_actor(),
+            source_path=str(intake_path.resolve()),
+            files=files,
+            dossier=(made.kind, made.pdf),
         )
-        digest = register.save_dossier(saved, kind=made.kind, pdf=made.pdf)
+        digest = saved.dossier or ""
         err.print(
             f"Saved {saved.transfer_id} assessment version {saved.version}; {made.kind} {digest[:12]}…"
         )

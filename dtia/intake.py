@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -29,6 +29,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from dtia.errors import IntakeError, Problem
@@ -40,8 +41,18 @@ SCHEMA_ID = "dtia.intake/v1"
 
 # Files whose text the engine reads to check what a published policy discloses.
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
-# The folder, under the data folder, that holds evidence recipients uploaded on the portal.
-STORED_EVIDENCE = "evidence"
+# How a file a recipient uploaded on the portal is named among an intake's files (and in the
+# dossier's attachments). It is found by its SHA-256 in the register, never by a path, and
+# intake paths may not start with this folder, so the two can never be confused.
+UPLOADED = "recipient-uploads"
+
+
+# recipient id -> SHA-256 -> bytes: the uploaded evidence an intake may name.
+Uploads = Mapping[str, Mapping[str, bytes]]
+
+
+def upload_name(sha256: str) -> str:
+    return f"{UPLOADED}/{sha256}.pdf"
 
 # Dates an intake may hold (intake.md, "Limits"): wide enough for any registration or ID
 # document, narrow enough that adding a statutory period can never overflow.
@@ -148,6 +159,7 @@ Email = Annotated[
 RelPath = Annotated[Text, AfterValidator(_relative_path)]
 RecipientName = Annotated[Name, AfterValidator(_folded_name)]
 TaxCode = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{10}(-\d{3})?$")]
+Sha256 = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{64}$")]
 
 Activity = Literal[
     "servers_abroad", "foreign_cloud", "platform_abroad", "via_domestic_partner", "other"
@@ -388,7 +400,16 @@ class Contract(Strict):
 class Evidence(Strict):
     title: Text
     path: RelPath | None = None
+    # A PDF the recipient uploaded with its questionnaire answer, by its SHA-256. Set by the
+    # portal; honoured only when the register holds that upload in this recipient's answers.
+    upload: Sha256 | None = None
     expires_on: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Evidence:
+        if self.path is not None and self.upload is not None:
+            raise ValueError("give either path or upload, not both")
+        return self
 
 
 class Certification(Strict):
@@ -751,17 +772,53 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield key_path, value.strip()
 
 
-def file_root(rel: str, base: Path, data_dir: Path | None) -> Path:
-    """The folder a path the intake names is relative to: evidence a recipient uploaded on
-    the portal is kept in the data folder, everything else lies next to the intake."""
-    if data_dir is not None and rel.startswith(STORED_EVIDENCE + "/"):
-        return data_dir
-    return base
+def referenced_uploads(raw: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Every uploaded evidence file an intake mapping names, as (key path, recipient id,
+    SHA-256)."""
+    recipients = raw.get("recipients")
+    for i, r in enumerate(recipients if isinstance(recipients, list) else []):
+        if not isinstance(r, dict) or not isinstance(r.get("safeguards"), dict):
+            continue
+        sg = r["safeguards"]
+        found: list[tuple[str, Any]] = [
+            (f"recipients[{i}].safeguards.evidence[{j}].upload", ev)
+            for j, ev in enumerate(sg.get("evidence") or [])
+        ]
+        found += [
+            (f"recipients[{i}].safeguards.certifications[{j}].evidence.upload", c.get("evidence"))
+            for j, c in enumerate(sg.get("certifications") or [])
+            if isinstance(c, dict)
+        ]
+        for key_path, ev in found:
+            sha = ev.get("upload") if isinstance(ev, dict) else None
+            if isinstance(sha, str) and sha:
+                yield key_path, str(r.get("id")), sha
 
 
 def _file_facts(
-    raw: dict[str, Any], base: Path, stored: Path | None = None
+    raw: dict[str, Any], base: Path | None, uploads: Uploads | None = None
 ) -> tuple[dict[str, FileFact], list[Problem]]:
+    """The files an intake names, read from its folder only (when there is one); and the
+    evidence its recipients uploaded, given by the register (``uploads``: recipient id ->
+    SHA-256 -> bytes), never read through a path."""
+    files, problems = _folder_files(raw, base) if base is not None else ({}, [])
+    for key_path, recipient, sha in referenced_uploads(raw):
+        data = (uploads or {}).get(recipient, {}).get(sha)
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            problems.append(
+                Problem(
+                    key_path,
+                    "the register holds no evidence with this SHA-256 uploaded by this "
+                    "recipient (an intake names its own files by path)",
+                )
+            )
+            continue
+        name = upload_name(sha)
+        files[name] = FileFact(name, sha, len(data), None)
+    return files, problems
+
+
+def _folder_files(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], list[Problem]]:
     problems: list[Problem] = []
     files: dict[str, FileFact] = {}
     for key_path, rel in referenced_paths(raw):
@@ -771,9 +828,13 @@ def _file_facts(
             _relative_path(rel)
         except ValueError:
             continue  # reported by the field validation
-        root = file_root(rel, base, stored)
-        target = (root / rel).resolve()
-        if not target.is_relative_to(root):
+        if PurePosixPath(rel).parts[0] == UPLOADED:
+            problems.append(
+                Problem(key_path, f"{UPLOADED}/ is reserved for evidence recipients upload")
+            )
+            continue
+        target = (base / rel).resolve()
+        if not target.is_relative_to(base):
             problems.append(Problem(key_path, f"{rel!r} leads outside the intake's folder"))
         elif not target.is_file():
             problems.append(Problem(key_path, f"file {rel!r} does not exist next to the intake"))
@@ -794,7 +855,7 @@ def _validate(
     lines: dict[str, int],
     base: Path | None,
     extra: list[Problem],
-    stored: Path | None = None,
+    uploads: Uploads | None = None,
 ) -> LoadedIntake:
     """Field validation, cross-field checks and file checks, all reported together; each
     problem placed at the line of its key path (``lines``, empty for a model)."""
@@ -805,10 +866,9 @@ def _validate(
     except ValidationError as exc:
         problems += _problems_from(exc, lines)
     problems += semantic_problems(raw)
-    files: dict[str, FileFact] = {}
-    if base is not None:
-        files, file_problems = _file_facts(raw, base, stored)
-        problems += file_problems
+    # without a folder only uploads are checked: an intake can never claim one it lacks
+    files, file_problems = _file_facts(raw, base, uploads)
+    problems += file_problems
     if problems or intake is None:
         unique = {(p.path, p.message): p for p in problems}
         raise IntakeError(
@@ -886,15 +946,14 @@ def load_intake_model(
     intake: TransferIntake,
     base_dir: Path | None = None,
     source: str = "<intake>",
-    data_dir: Path | None = None,
+    uploads: Uploads | None = None,
 ) -> LoadedIntake:
     """An intake given as a model (a form, an API call). Without ``base_dir`` the files it
-    names cannot be read, so checks that need their content are skipped. With ``data_dir``,
-    paths under ``evidence/`` are read from the data folder, where recipients' uploads are
-    kept."""
+    names cannot be read, so checks that need their content are skipped. ``uploads`` holds
+    the evidence the register keeps for its recipients (``Register.uploads``); an upload
+    it does not hold is a problem at its key path."""
     raw = intake.model_dump(mode="json", by_alias=True)
-    stored = data_dir.resolve() if data_dir else None
-    return _validate(raw, source, {}, base_dir.resolve() if base_dir else None, [], stored)
+    return _validate(raw, source, {}, base_dir.resolve() if base_dir else None, [], uploads)
 
 
 def input_digest(intake: TransferIntake, files: dict[str, FileFact] | None = None) -> str:

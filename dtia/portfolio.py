@@ -10,9 +10,10 @@ change (a new rules version makes every transfer stale at once).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from datetime import date
 from types import TracebackType
 from typing import Any
@@ -21,6 +22,8 @@ from dtia.assessment import Assessment
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake
 from dtia.register import NoticeRenderer, PendingReassessment, Register, Renderer
+
+log = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
@@ -77,8 +80,8 @@ class Reassessor:
             pending = self.register.prepare_reassessment(
                 transfer_id, as_of=self.as_of, reasons=reasons
             )
-        except DtiaError as exc:  # one bad intake must not stop the portfolio
-            return self._done([{"transfer_id": transfer_id, "reasons": reasons, "error": str(exc)}])
+        except Exception as exc:  # one bad intake (or one bug) must not stop the portfolio
+            return self._done([_failed(transfer_id, reasons, exc)])
         if pending.new and self.render is not None:
             self._queue.append(pending)
             return self.flush() if len(self._queue) >= self.queue_size else []
@@ -100,14 +103,16 @@ class Reassessor:
         self, render: Renderer, queue: list[PendingReassessment]
     ) -> list[tuple[str, bytes] | Exception]:
         if self.workers == 1 or len(queue) == 1:
-            return [_guarded(render, p.loaded, p.assessment) for p in queue]
+            return [_guarded(render, p.loaded, p.assessment, p.files) for p in queue]
         if self._pool is None:
             # spawn, not fork: the parent may run threads (an API client, a database pool)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
             )
-        futures = [self._pool.submit(_guarded, render, p.loaded, p.assessment) for p in queue]
-        return [f.result() for f in futures]
+        futures = [
+            self._pool.submit(_guarded, render, p.loaded, p.assessment, p.files) for p in queue
+        ]
+        return [_outcome(f) for f in futures]
 
     def _commit(
         self, pending: PendingReassessment, dossier: tuple[str, bytes] | Exception | None
@@ -122,18 +127,35 @@ class Reassessor:
             return self.register.commit_reassessment(
                 pending, dossier=dossier, notice_renderer=self.notice_renderer
             )
-        except DtiaError as exc:
-            return {
-                "transfer_id": pending.transfer_id,
-                "reasons": pending.reasons,
-                "error": str(exc),
-            }
+        except Exception as exc:  # stored nothing for this transfer; the others go on
+            return _failed(pending.transfer_id, pending.reasons, exc)
+
+
+def _failed(transfer_id: str, reasons: list[str], exc: Exception) -> dict[str, Any]:
+    """The result of a transfer that could not be re-assessed: its reason, for the run's
+    results and its artifact. A transfer stays stale, so the next run tries it again."""
+    if isinstance(exc, DtiaError):
+        message = str(exc)
+    else:  # a bug: the traceback goes to the log, the transfer's row says what happened
+        log.error("re-assessing %s failed unexpectedly", transfer_id, exc_info=exc)
+        message = f"internal error ({type(exc).__name__}: {exc}); please report it"
+    return {"transfer_id": transfer_id, "reasons": reasons, "error": message}
+
+
+def _outcome(future: Future[tuple[str, bytes] | Exception]) -> tuple[str, bytes] | Exception:
+    try:
+        return future.result()
+    except Exception as exc:  # a worker that died (or an unpicklable error): this one only
+        return DtiaError(f"the rendering process failed ({type(exc).__name__}: {exc})")
 
 
 def _guarded(
-    render: Renderer, loaded: LoadedIntake, assessment: Assessment
+    render: Renderer, loaded: LoadedIntake, assessment: Assessment, files: dict[str, bytes]
 ) -> tuple[str, bytes] | Exception:
     try:
-        return render(loaded, assessment)
+        return render(loaded, assessment, files)
     except DtiaError as exc:  # stored as that transfer's error; the batch goes on
-        return exc
+        return DtiaError(str(exc))
+    except Exception as exc:  # as above, and said to be a bug (the worker's log has it)
+        log.error("rendering the dossier of %s failed", loaded.intake.transfer.id, exc_info=exc)
+        return DtiaError(f"internal error ({type(exc).__name__}: {exc}); please report it")

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
@@ -35,10 +37,12 @@ from dtia.filing import (
     triggers,
 )
 from dtia.intake import (
+    UPLOADED,
+    Evidence,
     LoadedIntake,
     Safeguards,
     TransferIntake,
-    file_root,
+    Uploads,
     load_intake,
     load_intake_model,
     with_safeguards,
@@ -46,6 +50,7 @@ from dtia.intake import (
 from dtia.law import law_files, load_rules
 from dtia.store import repo
 from dtia.store.db import NotFound, StoreError, ensure_schema, make_engine, unit_of_work
+from dtia.store.files import EVIDENCE, INTAKE_FILES, Blobs
 from dtia.store.models import (
     AssessmentRow,
     FilingRow,
@@ -76,21 +81,59 @@ def _file_sha(path: Path) -> str | None:
 
 
 NoticeRenderer = Callable[[LoadedIntake, Assessment, TransferIntake, set[str], int], bytes]
-Renderer = Callable[[LoadedIntake, Assessment], tuple[str, bytes]]
+# kind and PDF of a dossier from the intake, its assessment and the bytes of its files
+Renderer = Callable[[LoadedIntake, Assessment, dict[str, bytes]], tuple[str, bytes]]
+
+# How the portal named an uploaded evidence file before uploads were referenced by their hash
+# (attestations stored then still hold it): a path the register wrote, never an intake.
+_LEGACY_UPLOAD = re.compile(rf"^{EVIDENCE}/[0-9a-f]{{2}}/([0-9a-f]{{64}})\.pdf$")
 
 
-def _source_changed(source: str, saved_sha: str | None, files_json: str, data_dir: Path) -> bool:
-    """Whether the intake file, or a file it names, differs from what was last assessed."""
+def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool:
+    """Whether the intake file, or a file it names, differs from what was last assessed.
+    Evidence recipients uploaded is the register's own, found by its hash: it cannot change."""
     path = Path(source)
     current = _file_sha(path)
     if current is None:
         return False  # the source is gone: keep assessing the register's copy
     if current != saved_sha:
         return True
-    for rel, fact in json.loads(files_json).items():
-        if _file_sha(file_root(rel, path.parent, data_dir) / rel) != fact["sha256"]:
-            return True
-    return False
+    try:
+        facts = json.loads(files_json)
+        named = {rel: fact["sha256"] for rel, fact in facts.items()}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return True  # a damaged record: re-assess, so the transfer reports it
+    base = path.parent
+    return any(
+        _file_sha(base / rel) != sha
+        for rel, sha in named.items()
+        if not rel.startswith(UPLOADED + "/")
+    )
+
+
+def _uploads_in(safeguards: Safeguards | None) -> set[str]:
+    if safeguards is None:
+        return set()
+    evidence = [*safeguards.evidence, *(c.evidence for c in safeguards.certifications)]
+    return {e.upload for e in evidence if e is not None and e.upload}
+
+
+def _from_legacy(safeguards: Safeguards) -> Safeguards:
+    """An attestation stored with an uploaded file's old data-folder path, by its hash."""
+
+    def fix(e: Evidence) -> Evidence:
+        found = _LEGACY_UPLOAD.match(e.path or "")
+        return e.model_copy(update={"path": None, "upload": found[1]}) if found else e
+
+    return safeguards.model_copy(
+        update={
+            "evidence": [fix(e) for e in safeguards.evidence],
+            "certifications": [
+                c.model_copy(update={"evidence": fix(c.evidence)}) if c.evidence else c
+                for c in safeguards.certifications
+            ],
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -106,6 +149,9 @@ class PendingReassessment:
     state: str
     source_path: str | None  # set when the intake file was re-read
     new: bool  # no stored assessment has this key yet
+    source_sha256: str | None = None  # of the intake file, hashed before it was read
+    version: int = 0  # the version it becomes, unless another writer stores one first
+    files: dict[str, bytes] = field(default_factory=dict)  # every file the intake names
 
 
 @dataclass(frozen=True)
@@ -114,6 +160,31 @@ class Saved:
     assessment_id: str
     version: int
     created: bool
+    dossier: str | None = None  # the SHA-256 of the PDF stored with it
+
+
+def _add_update_draft(
+    session: Session, row: AssessmentRow, kinds: set[str], *, urgent: bool, notice: str | None
+) -> None:
+    draft = UpdateDraftRow.model_validate(
+        {
+            "transfer_id": row.transfer_id,
+            "assessment_id": row.id,
+            "kinds": ",".join(sorted(kinds)),
+            "urgent": urgent,
+            "notice_sha256": notice,
+            "created_at": repo.now(),
+        }
+    )
+    session.add(draft)
+    session.flush()
+    repo.append_audit(
+        session,
+        actor="reassessment",
+        action="update.drafted",
+        subject=row.transfer_id,
+        payload={"assessment": row.id, "kinds": sorted(kinds), "urgent": urgent},
+    )
 
 
 class Register:
@@ -121,6 +192,15 @@ class Register:
         self.settings = settings or Settings()
         self.engine = engine or make_engine(self.settings)
         ensure_schema(self.engine)
+        data = self.settings.data_dir
+        self.dossiers = Blobs(self.settings.dossier_dir, ".pdf", what="dossier PDF")
+        self.evidence = Blobs(data / EVIDENCE, ".pdf", what="evidence file")
+        self.intake_files = Blobs(data / INTAKE_FILES, what="copy of a file the intake names")
+
+    def stored_file(self, sha256: str) -> bytes | None:
+        """A file the register keeps (a copy of an intake's file, or uploaded evidence),
+        found by its SHA-256 alone."""
+        return self.intake_files.get(sha256) or self.evidence.get(sha256)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -131,8 +211,16 @@ class Register:
         *,
         actor: str,
         source_path: str | None = None,
+        files: Mapping[str, bytes] | None = None,
+        dossier: tuple[str, bytes] | None = None,
     ) -> Saved:
+        """Store the transfer and this assessment (once), with a copy of every file its
+        intake names (``files``, as ``read_files`` gives them: any version renders again
+        from the register alone) and its dossier (kind, PDF). The files are written first,
+        then everything that refers to them in one transaction."""
         source_sha = _file_sha(Path(source_path)) if source_path else None
+        self._keep_files(loaded, files)
+        pdf = self._keep_pdf(dossier[1]) if dossier else None
 
         def work(session: Session) -> Saved:
             row, created = repo.save_assessment(
@@ -143,23 +231,40 @@ class Register:
                 source_path=source_path,
                 source_sha256=source_sha,
             )
-            return Saved(row.transfer_id, row.id, row.version, created)
+            if dossier is not None and pdf is not None:
+                repo.add_dossier(
+                    session, assessment_id=row.id, kind=dossier[0], sha256=pdf, size=len(dossier[1])
+                )
+            return Saved(row.transfer_id, row.id, row.version, created, pdf)
 
         return unit_of_work(self.engine, work)
 
     def save_dossier(self, saved: Saved, *, kind: str, pdf: bytes) -> str:
-        """Keep a rendered dossier, content-addressed under DTIA_DATA_DIR; returns its SHA-256."""
+        """Keep a rendered dossier, content-addressed under DTIA_DATA_DIR; returns its SHA-256.
+        The file is written before the row that refers to it."""
+        digest = self._keep_pdf(pdf)
 
         def work(session: Session) -> str:
-            return repo.save_dossier(
-                session,
-                assessment_id=saved.assessment_id,
-                kind=kind,
-                pdf=pdf,
-                folder=self.settings.dossier_dir,
+            return repo.add_dossier(
+                session, assessment_id=saved.assessment_id, kind=kind, sha256=digest, size=len(pdf)
             ).sha256
 
         return unit_of_work(self.engine, work)
+
+    def _keep_pdf(self, pdf: bytes) -> str:
+        return self.dossiers.put(pdf)
+
+    def _keep_files(self, loaded: LoadedIntake, files: Mapping[str, bytes] | None) -> None:
+        """Copies of the intake's own files (uploaded evidence is kept already), each the
+        file the assessment saw."""
+        for name, data in sorted((files or {}).items()):
+            fact = loaded.files.get(name)
+            if fact is None or hashlib.sha256(data).hexdigest() != fact.sha256:
+                raise StoreError(
+                    f"{name} is not the file {loaded.intake.transfer.id}'s assessment read"
+                )
+            if not name.startswith(UPLOADED + "/"):
+                self.intake_files.put(data)
 
     def attest(self, *, name: str, country: str, safeguards: Safeguards) -> int:
         """Store a recipient's safeguards for reuse by every transfer to it."""
@@ -177,7 +282,35 @@ class Register:
             row = repo.valid_attestation(
                 session, key=repo.recipient_key(name=name, country=country), on=on
             )
-            return None if row is None else Safeguards.model_validate_json(row.safeguards_json)
+            return None if row is None else self._answer(row.safeguards_json)
+
+    @staticmethod
+    def _answer(safeguards_json: str) -> Safeguards:
+        return _from_legacy(Safeguards.model_validate_json(safeguards_json))
+
+    def uploads(self, intake: TransferIntake) -> Uploads:
+        """The evidence files the intake's recipients uploaded, by recipient and SHA-256: an
+        upload counts for a recipient only when one of that recipient's stored answers
+        holds it, and its bytes come from the register, never through a path."""
+        out: dict[str, dict[str, bytes]] = {}
+        for r in intake.recipients:
+            wanted = _uploads_in(r.safeguards)
+            if not wanted:
+                continue
+            with Session(self.engine) as session:
+                answered = set().union(
+                    *(
+                        _uploads_in(self._answer(row.safeguards_json))
+                        for row in repo.attestations(
+                            session, key=repo.recipient_key(name=r.name, country=r.country)
+                        )
+                    )
+                )
+            for sha in sorted(wanted & answered):
+                data = self.evidence.get(sha)
+                if data is not None:
+                    out.setdefault(r.id, {})[sha] = data
+        return out
 
     def with_attestations(self, loaded: LoadedIntake, base: Path | None, on: date) -> LoadedIntake:
         """The intake with the stored, unexpired answers of the recipients it gives no
@@ -191,12 +324,14 @@ class Register:
         }
         if not answers:
             return loaded
-        return load_intake_model(
-            with_safeguards(loaded.intake, answers),
-            base,
-            source=loaded.source,
-            data_dir=self.settings.data_dir,
-        )
+        return self.load_answered(with_safeguards(loaded.intake, answers), base, loaded.source)
+
+    def load_answered(
+        self, intake: TransferIntake, base: Path | None, source: str = "<intake>"
+    ) -> LoadedIntake:
+        """Load an intake whose recipients' safeguards include stored answers: its files
+        from its folder ``base``, the evidence its recipients uploaded from the register."""
+        return load_intake_model(intake, base, source=source, uploads=self.uploads(intake))
 
     def open_questionnaire(
         self,
@@ -262,10 +397,15 @@ class Register:
             waiting = repo.waiting_questionnaire(
                 session, transfer_id=transfer_id, recipient_id=recipient_id
             )
+            if waiting is None and only_if_waiting:
+                return None
+            if _uploads_in(safeguards):  # the portal alone stores uploads, with their bytes
+                raise StoreError(
+                    "an answer cannot name uploaded evidence by its SHA-256: evidence files "
+                    "are uploaded on the questionnaire page"
+                )
             if waiting is not None:
                 name, country = waiting.recipient_name, waiting.recipient_country
-            elif only_if_waiting:
-                return None
             else:  # answered without a waiting run: take the recipient from the saved intake
                 current = repo.current_assessment(session, transfer_id=transfer_id)
                 known = repo.intake_of(session, row=current).recipients if current else []
@@ -555,7 +695,6 @@ class Register:
             .execution_options(yield_per=500)
         )
         out: list[tuple[str, list[str]]] = []
-        data_dir = self.settings.data_dir.resolve()
         with Session(self.engine) as session:
             for tid, source, source_sha, rules_sha256, recheck_on, files_json in session.execute(
                 query
@@ -563,7 +702,7 @@ class Register:
                 reasons = []
                 if rules_sha256 != rules_sha:
                     reasons.append("rules")
-                if source and _source_changed(source, source_sha, files_json, data_dir):
+                if source and _source_changed(source, source_sha, files_json):
                     reasons.append("intake")
                 if recheck_on is not None and recheck_on <= as_of:
                     reasons.append("time")
@@ -576,24 +715,38 @@ class Register:
     ) -> PendingReassessment:
         """Re-assess a stale transfer without writing anything: what ``commit_reassessment``
         stores, once its dossier is rendered (so an interrupted run leaves no version
-        without its dossier)."""
+        without its dossier), with the bytes of every file the intake names."""
         with Session(self.engine) as session:
             current = repo.current_assessment(session, transfer_id=transfer_id)
             transfer = session.get(TransferRow, transfer_id)
             if current is None or transfer is None:
                 raise NotFound(f"no transfer {transfer_id!r} in the register")
-            previous = repo.loaded_of(session, row=current)
+            try:
+                previous = repo.loaded_of(session, row=current)
+            except ValidationError as exc:
+                raise StoreError(
+                    f"the register's copy of the intake of {transfer_id} (version "
+                    f"{current.version}) is damaged: {exc.error_count()} problems, the first "
+                    f"at {'.'.join(str(x) for x in exc.errors()[0]['loc'])}"
+                ) from None
             state = (
                 repo.filing(session, transfer_id=transfer_id)
                 or FilingRow(transfer_id=transfer_id, updated_at=repo.now())
             ).state
             source = transfer.source_path
             loaded = previous
+            base = Path(source).parent if source else None
+            source_sha = None
             if "intake" in reasons and source and Path(source).is_file():
                 path = Path(source)
-                loaded = self.with_attestations(load_intake(path), path.resolve().parent, as_of)
+                base = path.resolve().parent
+                # hashed before reading: a file changed meanwhile looks changed to the next run
+                source_sha = _file_sha(path)
+                loaded = self.with_attestations(load_intake(path), base, as_of)
             assessment = assess(loaded, as_of)
             new = session.get(AssessmentRow, repo.assessment_key(assessment)) is None
+        from dtia.dossier.build import read_files  # the renderer's module: loaded when used
+
         return PendingReassessment(
             transfer_id=transfer_id,
             reasons=reasons,
@@ -604,6 +757,9 @@ class Register:
             state=state,
             source_path=source if loaded is not previous else None,
             new=new,
+            source_sha256=source_sha,
+            version=current.version + 1,
+            files=read_files(loaded, base, self.stored_file) if new else {},
         )
 
     def commit_reassessment(
@@ -614,47 +770,84 @@ class Register:
         notice_renderer: NoticeRenderer | None = None,
     ) -> dict[str, Any]:
         """Store a prepared re-assessment, its dossier, and an update draft when the change
-        is one Decree 356 Art 20 makes an update of a filed dossier."""
-        saved = self.save(
-            pending.loaded,
-            pending.assessment,
-            actor="reassessment",
-            source_path=pending.source_path,
-        )
+        is one Decree 356 Art 20 makes an update of a filed dossier: the files first (copies
+        of the intake's files, the PDFs), then the version, its dossier and its draft in one
+        transaction, so no version is ever stored without them."""
         result: dict[str, Any] = {
             "transfer_id": pending.transfer_id,
             "reasons": pending.reasons,
-            "version": saved.version,
-            "created": saved.created,
+            "version": pending.version,
+            "created": False,
             "update": None,
         }
-        if not saved.created:
-            return result
-        if dossier is not None:
-            kind, pdf = dossier
-            result["dossier"] = self.save_dossier(saved, kind=kind, pdf=pdf)
         rules = load_rules(pending.as_of)
         known = triggers(rules, "periodic") | triggers(rules, "urgent")
         kinds = classify_change(pending.previous.intake, pending.loaded.intake) & set(known)
-        if kinds and pending.state in FILED_STATES:
-            notice = None
-            if notice_renderer is not None:
-                pdf = notice_renderer(
-                    pending.loaded,
-                    pending.assessment,
-                    pending.previous.intake,
-                    kinds,
-                    saved.version,
-                )
-                notice = self.save_dossier(saved, kind="update-notice-03a", pdf=pdf)
-            result["update"] = self._update_draft(
-                saved,
+        drafted = bool(pending.new and kinds and pending.state in FILED_STATES)
+        notice = (
+            notice_renderer(
+                pending.loaded,
+                pending.assessment,
+                pending.previous.intake,
                 kinds,
-                urgent=bool(kinds & set(triggers(rules, "urgent"))),
-                citations=[c for k in sorted(kinds) for c in known[k]],
-                notice=notice,
+                pending.version,
             )
-        return result
+            if drafted and notice_renderer is not None
+            else None
+        )
+        if pending.new:
+            self._keep_files(pending.loaded, pending.files)
+        pdf = self._keep_pdf(dossier[1]) if dossier is not None and pending.new else None
+        notice_sha = self._keep_pdf(notice) if notice is not None else None
+        urgent = bool(kinds & set(triggers(rules, "urgent")))
+        update = (
+            {
+                "kinds": sorted(kinds),
+                "urgent": urgent,
+                "citations": [c for k in sorted(kinds) for c in known[k]],
+                "notice": notice_sha,
+            }
+            if drafted
+            else None
+        )
+
+        def work(session: Session) -> dict[str, Any]:
+            row, created = repo.save_assessment(
+                session,
+                loaded=pending.loaded,
+                assessment=pending.assessment,
+                actor="reassessment",
+                source_path=pending.source_path,
+                source_sha256=pending.source_sha256,
+            )
+            out = {**result, "version": row.version, "created": created}
+            if not created:
+                return out
+            if row.version != pending.version:
+                # the notice names the version: another writer stored one meanwhile
+                raise StoreError(
+                    f"{pending.transfer_id} got a new version while it was re-assessed; "
+                    "the next run re-assesses it again"
+                )
+            if dossier is not None and pdf is not None:
+                repo.add_dossier(
+                    session, assessment_id=row.id, kind=dossier[0], sha256=pdf, size=len(dossier[1])
+                )
+                out["dossier"] = pdf
+            if notice is not None and notice_sha is not None:
+                repo.add_dossier(
+                    session,
+                    assessment_id=row.id,
+                    kind="update-notice-03a",
+                    sha256=notice_sha,
+                    size=len(notice),
+                )
+            if update is not None:
+                _add_update_draft(session, row, kinds, urgent=urgent, notice=notice_sha)
+                out["update"] = update
+            return out
+
+        return unit_of_work(self.engine, work)
 
     def reassess(
         self,
@@ -667,50 +860,12 @@ class Register:
     ) -> dict[str, Any]:
         """Prepare, render (when the version is new) and commit one stale transfer."""
         pending = self.prepare_reassessment(transfer_id, as_of=as_of, reasons=reasons)
-        dossier = render(pending.loaded, pending.assessment) if render and pending.new else None
+        dossier = (
+            render(pending.loaded, pending.assessment, pending.files)
+            if render and pending.new
+            else None
+        )
         return self.commit_reassessment(pending, dossier=dossier, notice_renderer=notice_renderer)
-
-    def _update_draft(
-        self,
-        saved: Saved,
-        kinds: set[str],
-        *,
-        urgent: bool,
-        citations: list[str],
-        notice: str | None,
-    ) -> dict[str, Any]:
-        def work(session: Session) -> dict[str, Any]:
-            row = UpdateDraftRow.model_validate(
-                {
-                    "transfer_id": saved.transfer_id,
-                    "assessment_id": saved.assessment_id,
-                    "kinds": ",".join(sorted(kinds)),
-                    "urgent": urgent,
-                    "notice_sha256": notice,
-                    "created_at": repo.now(),
-                }
-            )
-            session.add(row)
-            session.flush()
-            repo.append_audit(
-                session,
-                actor="reassessment",
-                action="update.drafted",
-                subject=saved.transfer_id,
-                payload={
-                    "assessment": saved.assessment_id,
-                    "kinds": sorted(kinds),
-                    "urgent": urgent,
-                },
-            )
-            return {
-                "kinds": sorted(kinds),
-                "urgent": urgent,
-                "citations": citations,
-                "notice": notice,
-            }
-
-        return unit_of_work(self.engine, work)
 
     def update_drafts(self, transfer_id: str) -> list[UpdateDraftRow]:
         with Session(self.engine) as session:

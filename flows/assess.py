@@ -49,25 +49,43 @@ def assess_task(loaded: LoadedIntake, as_of: date) -> Assessment:
 
 
 @task(cache_policy=NO_CACHE)
+def read_files_task(loaded: LoadedIntake, folder: str | None, register: bool) -> dict[str, bytes]:
+    """The files the intake names, from its folder only; with the register, also the
+    evidence its recipients uploaded (found by hash)."""
+    stored = Register().stored_file if register else None
+    return read_files(loaded, Path(folder) if folder else None, stored)
+
+
+@task(cache_policy=NO_CACHE)
 def render_task(
     loaded: LoadedIntake,
     assessment: Assessment,
-    folder: str | None,
-    data_dir: str | None = None,
+    files: dict[str, bytes],
     audit_head: str | None = None,
 ) -> Dossier:
-    files = read_files(loaded, Path(folder), Path(data_dir) if data_dir else None) if folder else {}
     return build(loaded, assessment, files, audit_head=audit_head)
 
 
 @task(cache_policy=NO_CACHE)
 def save_task(
-    loaded: LoadedIntake, assessment: Assessment, dossier: Dossier, source_path: str | None
+    loaded: LoadedIntake,
+    assessment: Assessment,
+    dossier: Dossier,
+    source_path: str | None,
+    files: dict[str, bytes],
 ) -> tuple[Saved, str]:
-    register = Register()
-    saved = register.save(loaded, assessment, actor="prefect", source_path=source_path)
-    digest = register.save_dossier(saved, kind=dossier.kind, pdf=dossier.pdf)
-    return saved, digest
+    """The PDF and the intake's files are written first, then the version and its dossier
+    in one transaction."""
+    saved = Register().save(
+        loaded,
+        assessment,
+        actor="prefect",
+        source_path=source_path,
+        files=files,
+        dossier=(dossier.kind, dossier.pdf),
+    )
+    assert saved.dossier is not None
+    return saved, saved.dossier
 
 
 def summary_markdown(a: Assessment) -> str:
@@ -157,12 +175,12 @@ def assess_transfer(
             base_dir=Path(folder) if folder else None,
         )
     assessment = assess_task(loaded, when)
-    data_dir = str(register.settings.data_dir) if register is not None else None
+    files = read_files_task(loaded, folder, register is not None)
     # a dossier for the register records where its audit chain stood (a head kept elsewhere)
     head = str(register.dossier_head(assessment)) if register is not None else None
-    dossier = render_task(loaded, assessment, folder, data_dir, head)
+    dossier = render_task(loaded, assessment, files, head)
     source = str(Path(intake_path).resolve()) if intake_path else None
-    stored = save_task(loaded, assessment, dossier, source) if save else None
+    stored = save_task(loaded, assessment, dossier, source, files) if save else None
     artifacts_task(assessment, stored)
     get_run_logger().info(
         "%s: dossier %s, residual risk %s",

@@ -22,7 +22,7 @@ from prefect.flow_runs import pause_flow_run, resume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from dtia.errors import DtiaError
-from dtia.intake import LoadedIntake, Safeguards, load_intake_model, with_safeguards
+from dtia.intake import LoadedIntake, Safeguards, with_safeguards
 from dtia.law import load_rules
 from dtia.portal.links import LINK_DAYS
 from dtia.questionnaire import context
@@ -132,10 +132,9 @@ def collect_safeguards(
         answers[r.id] = answer
     if not answers:
         return loaded
-    filled = with_safeguards(intake, answers)
-    return load_intake_model(
-        filled, base_dir, source=loaded.source, data_dir=register.settings.data_dir
-    )
+    # uploaded evidence counts only as the register holds it in this recipient's answers,
+    # whatever the resumed run's input says
+    return register.load_answered(with_safeguards(intake, answers), base_dir, loaded.source)
 
 
 def resume_waiting_run(flow_run_id: str, api_url: str | None, safeguards: Safeguards) -> None:

@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from dtia.store.db import head_revision
 from tests.support import EXAMPLES, changed, write_intake
@@ -221,3 +224,70 @@ def test_safeguards_template_and_submit(tmp_path: Path) -> None:
         "safeguards", "submit", "fsc-fpt-japan-joint-use", "fpt-japan", str(tmp_path / "a.yaml")
     )
     assert ok.returncode == 0 and "Stored the safeguards of fpt-japan" in ok.stdout
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A data folder on a tiny tmpfs with no space left: a real full disk (root only)."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    try:
+        made = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        reason = made.stderr.strip() or f"exit code {made.returncode}"
+    except OSError as exc:
+        made, reason = None, str(exc)
+    if made is None or made.returncode != 0:
+        pytest.skip(
+            f"a full disk needs a small tmpfs, which cannot be mounted here ({reason}); "
+            "run the tests as root to include it"
+        )
+    try:
+        fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+        try:  # fill it to the last byte
+            while os.write(fd, b"\0" * 512):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_full_disk_stores_nothing_and_says_so(tmp_path: Path, full_disk: Path) -> None:
+    """The dossier PDF cannot be written: a clear error, no version without its dossier, no
+    temporary file left."""
+    database = tmp_path / "dtia.db"  # the database has room; the data folder has none
+    env = {
+        **os.environ,
+        "DTIA_DATA_DIR": str(full_disk),
+        "DTIA_DATABASE_URL": f"sqlite:///{database}",
+    }
+    bizfly = EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml"
+    r = subprocess.run(
+        [
+            *(sys.executable, "-m", "dtia.cli", "dossier", str(bizfly), "--as-of", "2026-11-22"),
+            *("--out", str(tmp_path / "out"), "--save"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert r.returncode == 1, r.stderr
+    assert "disk of the data folder is full" in r.stderr
+    assert "internal error" not in r.stderr and "please report" not in r.stderr
+    assert str(full_disk) not in r.stderr and "Traceback" not in r.stderr
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM assessments").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM dossiers").fetchone() == (0,)
+    assert sorted(p.name for p in full_disk.rglob("*") if p.is_file()) == ["filler"]

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from dtia.dossier.build import embedded_files, read_files, verify
 from dtia.engine import assess
 from dtia.intake import load_intake
 from dtia.register import Register
-from dtia.store.models import AssessmentRow, QuestionnaireRow
+from dtia.store.models import AssessmentRow, DossierRow, QuestionnaireRow
 from tests.support import EXAMPLES
 
 FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan"
@@ -175,7 +176,8 @@ def test_reassess_portfolio_acts_only_on_what_changed(data_dir: Path) -> None:
     register = Register()
     for name in ("bizfly-cloud-support-desk", "cloudfly-card-payments"):
         loaded = load_intake(EXAMPLES / name / "intake.yaml")
-        register.save(loaded, assess(loaded, AS_OF), actor="t")
+        files = read_files(loaded, EXAMPLES / name)
+        register.save(loaded, assess(loaded, AS_OF), actor="t", files=files)
     assert reassess_portfolio(as_of=AS_OF) == []  # nothing changed: nothing written
     with Session(register.engine) as s:
         assert len(s.exec(select(AssessmentRow)).all()) == 2
@@ -209,3 +211,120 @@ def test_filing_clock_emits_an_event_per_pressing_deadline(
         emitted[0]["resource"]["prefect.resource.id"]
         == "dtia.transfer.fsc-fpt-japan-joint-use.initial_filing"
     )
+
+
+def _artifact_table(flow_run_id: Any, key: str) -> list[dict[str, Any]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[key]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+            )
+        )
+    data = artifact.data
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert isinstance(rows, list)
+    return rows
+
+
+@pytest.mark.prefect
+def test_a_broken_intake_fails_alone_and_the_re_assessed_dossiers_verify(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """One stored transfer whose intake no longer loads is reported, in the results and in
+    the artifact; the other transfers get their new versions, with dossiers that verify."""
+    import shutil
+
+    import yaml
+
+    from flows.reassess import reassess_portfolio
+
+    register = Register()
+    base = yaml.safe_load((BIZFLY / "intake.yaml").read_text(encoding="utf-8"))
+    for tid in ("t-a", "t-b", "t-c"):
+        folder = tmp_path / tid
+        shutil.copytree(BIZFLY, folder)
+        base["transfer"]["id"] = tid
+        (folder / "intake.yaml").write_text(yaml.safe_dump(base, allow_unicode=True))
+        loaded = load_intake(folder / "intake.yaml")
+        register.save(
+            loaded, assess(loaded, AS_OF), actor="t", source_path=str(folder / "intake.yaml")
+        )
+    base["transfer"]["id"] = "t-b"
+    base["data"]["subject_groups"][0]["name"] = ["a", "b"]
+    (tmp_path / "t-b" / "intake.yaml").write_text(yaml.safe_dump(base, allow_unicode=True))
+
+    state = reassess_portfolio(as_of=date(2027, 1, 5), return_state=True)
+    assert state.is_completed()
+    results = state.result()
+    assert [(r["transfer_id"], r.get("version")) for r in results] == [
+        ("t-a", 2),
+        ("t-b", None),
+        ("t-c", 2),
+    ]
+    assert "data.subject_groups[0].name" in results[1]["error"]
+    table = _artifact_table(state.state_details.flow_run_id, "reassessment")
+    assert [(r["transfer"], r["version"]) for r in table] == [("t-a", 2), ("t-b", None), ("t-c", 2)]
+    assert "data.subject_groups[0].name" in table[1]["error"] and table[0]["error"] == ""
+    digest = results[0]["dossier"]
+    pdf = (data_dir / "dossiers" / digest[:2] / f"{digest}.pdf").read_bytes()
+    check = verify(pdf)
+    assert check.ok, check.message
+
+
+@pytest.mark.prefect
+def test_intake_paths_are_read_from_the_intake_s_folder_only(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """An intake's `evidence/...` is a folder of its own, not the register's store of uploads:
+    the run reads it there, and a name that matches another recipient's upload still means
+    the intake's own file."""
+    import hashlib
+    import shutil
+
+    import yaml
+
+    from flows.assess import assess_transfer
+
+    register = Register()
+    theirs = b"%PDF-1.4 another recipient's uploaded audit report"
+    sha = hashlib.sha256(theirs).hexdigest()
+    (data_dir / "evidence" / sha[:2]).mkdir(parents=True)  # where the portal keeps uploads
+    (data_dir / "evidence" / sha[:2] / f"{sha}.pdf").write_bytes(theirs)
+    folder = tmp_path / "bizfly"
+    shutil.copytree(BIZFLY, folder)
+    (folder / "evidence").mkdir()
+    shutil.move(
+        folder / "attachments" / "helpdesk-dpa.pdf", folder / "evidence" / "helpdesk-dpa.pdf"
+    )
+    ours = b"%PDF-1.4 our own copy of the recipient's report"
+    named = f"evidence/{sha[:2]}/{sha}.pdf"
+    (folder / named).parent.mkdir()
+    (folder / named).write_bytes(ours)
+    data = yaml.safe_load((folder / "intake.yaml").read_text(encoding="utf-8"))
+    data["recipients"][0]["contract"]["path"] = "evidence/helpdesk-dpa.pdf"
+    data["attachments"][0]["path"] = "evidence/helpdesk-dpa.pdf"
+    data["recipients"][0]["safeguards"]["evidence"] = [{"title": "Audit report", "path": named}]
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+
+    state = assess_transfer(intake_path=str(folder / "intake.yaml"), as_of=AS_OF, return_state=True)
+    assert state.is_completed(), state.message
+    with Session(register.engine) as s:
+        (row,) = s.exec(select(DossierRow)).all()
+    pdf = (data_dir / "dossiers" / row.sha256[:2] / f"{row.sha256}.pdf").read_bytes()
+    embedded = embedded_files(pdf)
+    assert (
+        embedded["evidence/helpdesk-dpa.pdf"]
+        == (folder / "evidence" / "helpdesk-dpa.pdf").read_bytes()
+    )
+    assert embedded[named] == ours
+    assert theirs not in embedded.values()
+    check = verify(pdf)
+    assert check.ok, check.message

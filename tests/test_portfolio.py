@@ -3,10 +3,14 @@ only with its dossier, errors kept per transfer, nothing stored by an interrupte
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,21 +18,23 @@ from sqlmodel import Session, select
 
 from dtia.assessment import Assessment
 from dtia.config import Settings
-from dtia.dossier.build import DossierError
+from dtia.dossier.build import DossierError, read_files
 from dtia.engine import assess
+from dtia.errors import IntakeError
 from dtia.intake import (
-    STORED_EVIDENCE,
     Evidence,
     LoadedIntake,
     Safeguards,
+    TransferIntake,
     load_intake,
-    load_intake_model,
+    upload_name,
     with_safeguards,
 )
 from dtia.portfolio import Reassessor
-from dtia.register import Register
+from dtia.register import PendingReassessment, Register
 from dtia.store import repo
-from dtia.store.models import AssessmentRow, DossierRow
+from dtia.store.db import StoreError
+from dtia.store.models import AssessmentRow, DossierRow, IntakeVersionRow
 from tests.support import EXAMPLES
 
 SAVED_ON = date(2026, 11, 22)
@@ -36,8 +42,11 @@ LATER = date(2027, 1, 5)  # the Bizfly recipient's SOC 2 report ended on 2026-12
 IDS = [f"bizfly-{i}" for i in range(5)]
 
 
-def fake_render(loaded: LoadedIntake, assessment: Assessment) -> tuple[str, bytes]:
+def fake_render(
+    loaded: LoadedIntake, assessment: Assessment, files: dict[str, bytes]
+) -> tuple[str, bytes]:
     """Stands in for WeasyPrint in worker processes (top-level, so they can import it)."""
+    assert set(files) == set(loaded.files)  # every file the intake names reaches the renderer
     tid = loaded.intake.transfer.id
     if tid == "bizfly-3":
         raise DossierError("font missing")
@@ -54,7 +63,7 @@ def register(tmp_path: Path) -> Register:
         base["transfer"]["id"] = tid
         (folder / "intake.yaml").write_text(yaml.safe_dump(base, allow_unicode=True))
         loaded = load_intake(folder / "intake.yaml")
-        register.save(loaded, assess(loaded, SAVED_ON), actor="t")
+        register.save(loaded, assess(loaded, SAVED_ON), actor="t", files=read_files(loaded, folder))
     return register
 
 
@@ -120,13 +129,10 @@ def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_pat
     (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
 
     pdf = b"%PDF-1.4 evidence uploaded by the recipient"
-    sha = hashlib.sha256(pdf).hexdigest()
-    stored = register.settings.data_dir / STORED_EVIDENCE / sha[:2] / f"{sha}.pdf"
-    stored.parent.mkdir(parents=True)
-    stored.write_bytes(pdf)
-    rel = f"{STORED_EVIDENCE}/{sha[:2]}/{sha}.pdf"
+    sha = register.evidence.put(pdf)
+    rel = upload_name(sha)
     answer = answer.model_copy(
-        update={"evidence": [Evidence.model_validate({"title": "ISO 27001", "path": rel})]}
+        update={"evidence": [Evidence.model_validate({"title": "ISO 27001", "upload": sha})]}
     )
     with Session(register.engine) as s:
         repo.add_attestation(
@@ -134,10 +140,9 @@ def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_pat
         )
         s.commit()
     # what an assessment run does once the answer is in
-    merged = load_intake_model(
+    merged = register.load_answered(
         with_safeguards(load_intake(folder / "intake.yaml").intake, {recipient["id"]: answer}),
         folder,
-        data_dir=register.settings.data_dir,
     )
     assert merged.files[rel].sha256 == sha
     tid = data["transfer"]["id"]
@@ -156,6 +161,170 @@ def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_pat
         again = repo.loaded_of(s, row=register.current(tid))
     assert again.intake.transfer.title.endswith("(revised)")
     kept = again.intake.recipients[0].safeguards
-    assert kept is not None and [e.path for e in kept.evidence] == [rel]
+    assert kept is not None and [e.upload for e in kept.evidence] == [sha]
     assert again.files[rel].sha256 == sha
     assert register.stale(as_of=SAVED_ON) == []
+
+
+def _register_with_sources(tmp_path: Path, ids: list[str]) -> tuple[Register, dict[str, Path]]:
+    """Transfers saved from intake files of their own (as ``dtia assess --save`` does)."""
+    register = Register(Settings(data_dir=tmp_path / "data"))
+    base = yaml.safe_load((EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml").read_text())
+    paths = {}
+    for tid in ids:
+        folder = tmp_path / tid
+        shutil.copytree(EXAMPLES / "bizfly-cloud-support-desk", folder)
+        base["transfer"]["id"] = tid
+        path = folder / "intake.yaml"
+        path.write_text(yaml.safe_dump(base, allow_unicode=True))
+        loaded = load_intake(path)
+        register.save(
+            loaded,
+            assess(loaded, SAVED_ON),
+            actor="t",
+            source_path=str(path),
+            files=read_files(loaded, folder),
+        )
+        paths[tid] = path
+    return register, paths
+
+
+def _versions(register: Register) -> dict[str, int]:
+    with Session(register.engine) as s:
+        return {
+            t: max(a.version for a in s.exec(select(AssessmentRow)) if a.transfer_id == t)
+            for t in {a.transfer_id for a in s.exec(select(AssessmentRow))}
+        }
+
+
+def test_a_broken_intake_fails_alone_and_the_others_are_re_assessed(tmp_path: Path) -> None:
+    register, paths = _register_with_sources(tmp_path, ["t-a", "t-b", "t-c"])
+    data = yaml.safe_load(paths["t-b"].read_text())
+    data["data"]["subject_groups"][0]["name"] = ["a", "b"]  # once made the checks crash
+    paths["t-b"].write_text(yaml.safe_dump(data, allow_unicode=True))
+    results = _run(register, workers=1)
+    assert [r["transfer_id"] for r in results] == ["t-a", "t-b", "t-c"]
+    broken = results[1]
+    assert "version" not in broken and "data.subject_groups[0].name" in str(broken["error"])
+    assert all(r.get("created") and "error" not in r for r in (results[0], results[2]))
+    assert _versions(register) == {"t-a": 2, "t-b": 1, "t-c": 2}
+    assert [t for t, _ in register.stale(as_of=LATER)] == ["t-b"]  # tried again next time
+
+
+def test_a_damaged_stored_intake_fails_alone(tmp_path: Path) -> None:
+    register, _paths = _register_with_sources(tmp_path, ["t-a", "t-b", "t-c"])
+    with Session(register.engine) as s:
+        row = register.current("t-a")
+        version = s.get(IntakeVersionRow, row.intake_version_id)
+        assert version is not None
+        damaged = json.loads(version.intake_json)
+        damaged["recipients"][0]["name"] = ["a", "b"]
+        version.intake_json = json.dumps(damaged)
+        s.add(version)
+        s.commit()
+    results = _run(register, workers=1)
+    assert "damaged" in str(results[0]["error"]) and "recipients.0.name" in str(results[0]["error"])
+    assert _versions(register) == {"t-a": 1, "t-b": 2, "t-c": 2}
+
+
+def test_an_unexpected_error_in_one_transfer_is_reported_and_the_rest_go_on(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepare = register.prepare_reassessment
+
+    def flaky(transfer_id: str, **kw: Any) -> PendingReassessment:
+        if transfer_id == "bizfly-1":
+            raise TypeError("unhashable type: 'list'")
+        return prepare(transfer_id, **kw)
+
+    monkeypatch.setattr(register, "prepare_reassessment", flaky)
+    results = _run(register, workers=1)
+    assert results[1] == {
+        "transfer_id": "bizfly-1",
+        "reasons": ["time"],
+        "error": "internal error (TypeError: unhashable type: 'list'); please report it",
+    }
+    assert _versions(register) == {
+        "bizfly-0": 2,
+        "bizfly-1": 1,
+        "bizfly-2": 2,
+        "bizfly-3": 1,  # its dossier does not render (fake_render)
+        "bizfly-4": 2,
+    }
+
+
+def test_a_full_disk_stores_no_version_and_leaves_no_temporary_file(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF is written before the transaction: when the disk is full, nothing is stored."""
+    real = os.replace
+    data = register.settings.data_dir
+
+    def full(src: Any, dst: Any) -> None:
+        if Path(dst).is_relative_to(data) and str(dst).endswith(".pdf"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)
+    results = _run(register, workers=1)
+    errors = {r["transfer_id"]: r.get("error") for r in results}
+    assert all("disk of the data folder is full" in str(errors[t]) for t in IDS if t != "bizfly-3")
+    assert all(str(data) not in str(e) for e in errors.values())
+    assert _versions(register) == {t: 1 for t in IDS}
+    with Session(register.engine) as s:
+        assert s.exec(select(DossierRow)).all() == []
+    assert [p for p in data.rglob("*") if p.suffix in (".tmp", ".part")] == []
+    monkeypatch.setattr(os, "replace", real)  # space again: the next run does it all
+    assert [r for r in _run(register, workers=1) if "error" in r] == [
+        {
+            "transfer_id": "bizfly-3",
+            "reasons": ["time"],
+            "error": "dossier not rendered: font missing",
+        }
+    ]
+
+
+def test_an_intake_cannot_name_evidence_another_recipient_uploaded(tmp_path: Path) -> None:
+    """Uploaded evidence counts only in the answers of the recipient that uploaded it; an
+    intake's own files are read from its folder, whatever their names."""
+    register = Register(Settings(data_dir=tmp_path / "data"))
+    other = register.evidence.put(b"%PDF-1.4 another company's audit report")
+    answer = Safeguards.model_validate(
+        {
+            "attested_by": "Other Corp",
+            "attested_on": "2026-05-01",
+            "evidence": [{"title": "Audit", "upload": other}],
+        }
+    )
+    register.attest(name="Other Corp", country="SG", safeguards=answer)
+
+    folder = tmp_path / "bizfly"
+    shutil.copytree(EXAMPLES / "bizfly-cloud-support-desk", folder)
+    data = yaml.safe_load((folder / "intake.yaml").read_text())
+    evidence = data["recipients"][0]["safeguards"].setdefault("evidence", [])
+    evidence.append({"title": "Their audit", "upload": other})
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(IntakeError) as plain:
+        load_intake(folder / "intake.yaml")
+    with pytest.raises(IntakeError) as via_register:
+        register.load_answered(TransferIntake.model_validate(data), folder, source="intake.yaml")
+    for caught in (plain, via_register):
+        (problem,) = caught.value.problems
+        assert problem.path == "recipients[0].safeguards.evidence[0].upload"
+        assert "no evidence with this SHA-256 uploaded by this recipient" in problem.message
+
+    # a path spelled like the data folder's store is a file of the intake's own folder
+    own = b"%PDF-1.4 our own copy"
+    named = f"evidence/{other[:2]}/{other}.pdf"
+    (folder / named).parent.mkdir(parents=True)
+    (folder / named).write_bytes(own)
+    evidence[-1] = {"title": "Our copy", "path": named}
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    loaded = register.with_attestations(load_intake(folder / "intake.yaml"), folder, SAVED_ON)
+    assert loaded.files[named].sha256 == hashlib.sha256(own).hexdigest()
+    assert read_files(loaded, folder, register.stored_file)[named] == own
+    # and an answer given on the command line cannot claim an upload either
+    with pytest.raises(StoreError, match="uploaded on the questionnaire page"):
+        register.answer_questionnaire(
+            transfer_id="x", recipient_id="helpdesk-us", safeguards=answer, actor="t"
+        )

@@ -145,3 +145,45 @@ def test_a_changed_attachment_is_an_intake_change(register: Register, bizfly: Pa
         and "C10.policy-silent-on-transfer"
         not in register.current("bizfly-support-desk-us").assessment_json
     )
+
+
+def test_a_re_assessment_s_dossier_embeds_the_files_and_verifies(
+    register: Register, bizfly: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-assessment builds its dossier the way every dossier is built: with the intake's
+    files embedded, so `dtia dossier verify` passes; the register keeps copies of them, so
+    this holds once the intake's folder is gone too."""
+    import dtia.law
+    import dtia.register
+    from dtia.dossier.build import build_for_register, embedded_files, verify
+
+    tid = "bizfly-support-desk-us"
+    loaded = load_intake(bizfly)
+    _save(register, bizfly, date(2026, 11, 22))
+    originals = {name: (bizfly.parent / name).read_bytes() for name in loaded.files}
+
+    def dossier_of(result: dict[str, object]) -> bytes:
+        digest = str(result["dossier"])
+        return (register.settings.dossier_dir / digest[:2] / f"{digest}.pdf").read_bytes()
+
+    first = register.reassess(
+        tid, as_of=date(2027, 1, 5), reasons=["time"], render=build_for_register
+    )
+    embedded = embedded_files(dossier_of(first))
+    assert {n: embedded[n] for n in originals} == originals
+
+    # the intake's folder moved away: the register kept copies of its files
+    shutil.rmtree(bizfly.parent)
+    files, _ = dtia.law.law_files()
+    newer = (files.model_copy(update={"rules_version": "vn-2026.2"}), "f" * 64)
+    monkeypatch.setattr(dtia.law, "law_files", lambda: newer)
+    monkeypatch.setattr(dtia.register, "law_files", lambda: newer)
+    assert register.stale(as_of=date(2027, 1, 5)) == [(tid, ["rules"])]
+    second = register.reassess(
+        tid, as_of=date(2027, 1, 5), reasons=["rules"], render=build_for_register
+    )
+    assert second["version"] == 3
+    again = dossier_of(second)
+    assert {n: embedded_files(again)[n] for n in originals} == originals
+    check = verify(again)
+    assert check.ok, check.message

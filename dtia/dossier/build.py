@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import subprocess
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -20,7 +21,7 @@ from dtia.assessment import Assessment
 from dtia.dossier.render import render_html, render_memo_html, render_pdf
 from dtia.dossier.view import build_view
 from dtia.errors import DtiaError
-from dtia.intake import FileFact, LoadedIntake, TransferIntake, file_root, input_digest
+from dtia.intake import UPLOADED, FileFact, LoadedIntake, TransferIntake, input_digest
 from dtia.law import load_rules
 
 INTAKE_NAME = "intake.json"
@@ -74,7 +75,7 @@ def _template_hashes() -> dict[str, str]:
 def manifest(
     loaded: LoadedIntake,
     a: Assessment,
-    file_bytes: dict[str, bytes],
+    file_bytes: Mapping[str, bytes],
     audit_head: str | None = None,
 ) -> dict[str, object]:
     """The hashes a dossier embeds; with ``audit_head`` (``N:HASH``, where the register's
@@ -101,15 +102,42 @@ def _intake_json(intake: TransferIntake) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode()
 
 
+def _check_files(loaded: LoadedIntake, file_bytes: Mapping[str, bytes]) -> None:
+    """Exactly the files the assessment saw, with the same bytes: a dossier that embeds
+    anything else would not verify (its input hash covers every file)."""
+    problems = [f"{n} is missing" for n in sorted(set(loaded.files) - set(file_bytes))]
+    problems += [
+        f"{n} is not a file of the intake" for n in sorted(set(file_bytes) - set(loaded.files))
+    ]
+    problems += [
+        f"{n} differs from the file assessed"
+        for n, fact in sorted(loaded.files.items())
+        if n in file_bytes and _sha(file_bytes[n]) != fact.sha256
+    ]
+    if problems:
+        raise DossierError(
+            f"cannot build the dossier of {loaded.intake.transfer.id}: " + "; ".join(problems)
+        )
+
+
+def _describe(name: str) -> str:
+    if name.startswith(UPLOADED + "/"):
+        return "Evidence uploaded by the recipient with its questionnaire answer"
+    return f"Attachment named by the intake: {name}"
+
+
 def build(
     loaded: LoadedIntake,
     a: Assessment,
-    file_bytes: dict[str, bytes],
+    file_bytes: Mapping[str, bytes],
     *,
     audit_head: str | None = None,
 ) -> Dossier:
-    """The dossier (or, when none is required, the exemption memo) as PDF bytes; its
-    manifest records ``audit_head`` when given."""
+    """The dossier (or, when none is required, the exemption memo) as PDF bytes, embedding
+    ``file_bytes``: the bytes of every file the intake names (``read_files``). Every dossier,
+    whoever renders it, is built here, so every one verifies; its manifest records
+    ``audit_head`` when given."""
+    _check_files(loaded, file_bytes)
     rules = load_rules(a.as_of)
     view = build_view(loaded, a, rules)
     required = a.applicability.dossier_required
@@ -124,20 +152,18 @@ def build(
             "SHA-256 of the intake, rules, templates, fonts and attachments",
         ),
     ]
-    parts += [
-        (name, data, f"Attachment named by the intake: {name}")
-        for name, data in sorted(file_bytes.items())
-    ]
+    parts += [(name, data, _describe(name)) for name, data in sorted(file_bytes.items())]
     pdf = render_pdf(html, as_of=a.as_of, attachments=parts)
     kind = "dossier" if required else "exemption-memo"
     return Dossier(kind, f"{kind}.pdf", pdf, a, man)
 
 
-def build_for_register(loaded: LoadedIntake, a: Assessment) -> tuple[str, bytes]:
-    """A re-rendered dossier for the register: kind and PDF. The register holds the facts
-    read from attachments, not their bytes, so it embeds intake, assessment and manifest;
-    the attachments stay with the source. Top-level, so worker processes can run it."""
-    made = build(loaded, a, {})
+def build_for_register(
+    loaded: LoadedIntake, a: Assessment, file_bytes: Mapping[str, bytes]
+) -> tuple[str, bytes]:
+    """``build``, as kind and PDF: what re-assessment stores. Top-level, so worker processes
+    can run it."""
+    made = build(loaded, a, file_bytes)
     return made.kind, made.pdf
 
 
@@ -218,12 +244,48 @@ def verify(pdf: bytes) -> Verification:
     )
 
 
-def read_files(loaded: LoadedIntake, base: Path, data_dir: Path | None = None) -> dict[str, bytes]:
-    """The bytes of every file the intake names, read from its folder (and uploaded
-    evidence from the data folder)."""
-    return {
-        name: (file_root(name, base, data_dir) / name).read_bytes() for name in sorted(loaded.files)
-    }
+# Finds a file by its SHA-256 (the register's copies): ``Register.stored_file``.
+FileLookup = Callable[[str], bytes | None]
+
+
+def read_files(
+    loaded: LoadedIntake, base: Path | None, stored: FileLookup | None = None
+) -> dict[str, bytes]:
+    """The bytes of every file the intake names, each checked against the hash the
+    assessment used. Evidence a recipient uploaded comes from ``stored`` by its SHA-256,
+    never through a path; the intake's own files come from ``stored`` when it has them,
+    else from the intake's folder ``base`` (and from nowhere else)."""
+    out: dict[str, bytes] = {}
+    missing: list[str] = []
+    changed: list[str] = []
+    for name, fact in sorted(loaded.files.items()):
+        data = stored(fact.sha256) if stored is not None else None
+        if data is None and base is not None and not name.startswith(UPLOADED + "/"):
+            data = _read_inside(base, name)
+        if data is None:
+            missing.append(name)
+        elif _sha(data) != fact.sha256:
+            changed.append(name)
+        else:
+            out[name] = data
+    problems = [f"{n} is neither in the register nor next to the intake" for n in missing]
+    problems += [f"{n} changed since it was assessed" for n in changed]
+    if problems:
+        raise DossierError(
+            f"cannot embed the files of {loaded.intake.transfer.id}: " + "; ".join(problems)
+        )
+    return out
+
+
+def _read_inside(base: Path, rel: str) -> bytes | None:
+    root = base.resolve()
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root):
+        return None
+    try:
+        return target.read_bytes()
+    except OSError:
+        return None
 
 
 def build_update_notice(

@@ -7,19 +7,17 @@ shows the context saved with the questionnaire and nothing else of the register.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dtia.errors import DtiaError
-from dtia.intake import STORED_EVIDENCE, Evidence, Safeguards
+from dtia.intake import Evidence, Safeguards
 from dtia.law import load_rules
 from dtia.portal.accounts import digest
 from dtia.questionnaire import context
@@ -170,8 +168,18 @@ class Links:
         now: datetime,
     ) -> tuple[Questionnaire, Safeguards]:
         """Store the answer (and its evidence files) and close the link, all at once; the
-        caller then resumes the waiting run, if any, with the stored answer returned."""
-        folder = self.register.settings.data_dir / STORED_EVIDENCE
+        caller then resumes the waiting run, if any, with the stored answer returned. The
+        evidence files are written first (content-addressed), then the answer that names
+        them by their SHA-256."""
+        if any(e.upload for e in safeguards.evidence):
+            raise LinkError("an answer names its evidence files by uploading them")
+        with Session(self.engine) as session:  # nothing is written for a dead link
+            self._valid(session, token, now)
+        stored = [self.register.evidence.put(data) for _title, data in evidence]
+        uploaded = [
+            Evidence.model_validate({"title": title, "upload": sha})
+            for (title, _data), sha in zip(evidence, stored, strict=True)
+        ]
 
         def work(session: Session) -> tuple[Questionnaire, Safeguards]:
             row = self._valid(session, token, now)
@@ -187,11 +195,6 @@ class Links:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
                 raise LinkError("this questionnaire has been answered already; the link works once")
-            stored = [_keep(folder, data) for _title, data in evidence]
-            uploaded = [
-                Evidence.model_validate({"title": title, "path": path})
-                for (title, _data), path in zip(evidence, stored, strict=True)
-            ]
             answer = safeguards.model_copy(update={"evidence": [*safeguards.evidence, *uploaded]})
             repo.add_attestation(
                 session, name=row.recipient_name, country=row.recipient_country, safeguards=answer
@@ -214,15 +217,3 @@ class Links:
             return _view(row), answer
 
         return unit_of_work(self.engine, work)
-
-
-def _keep(folder: Path, data: bytes) -> str:
-    """Store an evidence file content-addressed; returns its path relative to the data folder."""
-    sha = hashlib.sha256(data).hexdigest()
-    target = folder / sha[:2] / f"{sha}.pdf"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(target)  # never a half-written file under its final name
-    return f"{STORED_EVIDENCE}/{sha[:2]}/{sha}.pdf"

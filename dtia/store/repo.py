@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -278,26 +277,19 @@ def save_assessment(
     return row, True
 
 
-def save_dossier(
-    session: Session, *, assessment_id: str, kind: str, pdf: bytes, folder: Path
+def add_dossier(
+    session: Session, *, assessment_id: str, kind: str, sha256: str, size: int
 ) -> DossierRow:
-    """Store a rendered PDF once, named by its SHA-256."""
-    digest = hashlib.sha256(pdf).hexdigest()
-    existing = session.get(DossierRow, digest)
+    """Record a rendered PDF (once): its file, named by its SHA-256, is written already."""
+    existing = session.get(DossierRow, sha256)
     if existing is not None:
         return existing
-    target = folder / digest[:2] / f"{digest}.pdf"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(pdf)
-        tmp.replace(target)
     row = DossierRow.model_validate(
         {
-            "sha256": digest,
+            "sha256": sha256,
             "assessment_id": assessment_id,
             "kind": kind,
-            "size": len(pdf),
+            "size": size,
             "created_at": now(),
         }
     )
@@ -502,6 +494,17 @@ def waiting_questionnaire(
         )
         .order_by(col(QuestionnaireRow.id).desc())
     ).first()
+
+
+def attestations(session: Session, *, key: str) -> list[AttestationRow]:
+    """Every answer stored for a recipient, expired ones too."""
+    return list(
+        session.exec(
+            select(AttestationRow)
+            .where(AttestationRow.recipient_key == key)
+            .order_by(col(AttestationRow.id))
+        ).all()
+    )
 
 
 def valid_attestation(session: Session, *, key: str, on: date) -> AttestationRow | None:
