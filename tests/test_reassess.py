@@ -145,3 +145,18 @@ def test_a_changed_attachment_is_an_intake_change(register: Register, bizfly: Pa
         and "C10.policy-silent-on-transfer"
         not in register.current("bizfly-support-desk-us").assessment_json
     )
+
+
+def test_a_dated_rule_entering_or_leaving_force_makes_the_assessment_stale() -> None:
+    # Same rules version, same facts: Resolution 22/2026's route ends on 1 March 2027 and
+    # Decree 330/2026's sanctions begin on 19 August 2026, so the result changes on those days.
+    from dtia.recheck import recheck_on
+
+    path = EXAMPLES / "fpt-smart-cloud-hr-on-cloud" / "intake.yaml"
+    loaded = load_intake(path)
+    late = assess(loaded, date(2027, 2, 20))
+    assert recheck_on(loaded.intake, late) == date(2027, 3, 2)
+    assert assess(loaded, date(2027, 3, 2)).filing_channels != late.filing_channels
+    early = assess(loaded, date(2026, 8, 10))
+    due = recheck_on(loaded.intake, early)
+    assert due is not None and due <= date(2026, 8, 19)
