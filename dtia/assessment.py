@@ -108,6 +108,75 @@ class Pending(Frozen):
     message: str = ""
 
 
+class FilingChannel(Frozen):
+    """Where the dossier (or an update) is sent on ``as_of``, how, and who processes it."""
+
+    procedure: Literal["initial_filing", "update"]
+    receiving_body: str
+    receiving_body_vi: str
+    channels: list[str]
+    channels_vi: str
+    processed_by: str
+    processed_by_vi: str
+    in_force_from: date
+    in_force_to: date | None = None
+    citations: list[str]
+    notes: list[str] = []  # UNCERTAIN points with the conservative reading, what comes next
+
+
+class Fine(Frozen):
+    min_vnd: int = Field(ge=0)
+    max_vnd: int = Field(ge=0)
+
+
+class Measure(Frozen):
+    code: str
+    kind: Literal["additional", "remedial"]
+    label: str
+    citations: list[str]
+
+
+class RevenueFine(Frozen):
+    """The revenue-based fine of Decree 330 Art 56(3), with its Art 56(4) fixed amounts."""
+
+    clause: str
+    when: str
+    percent_min: int | None  # None for an individual: Art 56(3) fines organisations only
+    percent_max: int | None
+    revenue_bases: list[str]  # both readings of the revenue counted (they may differ)
+    fallback_clause: str
+    fallback: Fine
+    measures: list[Measure]
+    notes: list[str] = []
+    citations: list[str]
+
+
+class Exposure(Frozen):
+    """The sanction a finding may amount to (internal: never printed in the filed dossier)."""
+
+    finding: str
+    subject: str
+    clause: str
+    violation: str
+    party: Literal["organisation", "individual"]
+    fine: Fine
+    ceiling: str
+    revenue_fine: RevenueFine | None = None
+    measures: list[Measure]
+    limitation: str
+    notes: list[str] = []
+    citations: list[str]
+
+
+class Duty(Frozen):
+    """A duty that continues after the transfer or the filing (kept with the memo too)."""
+
+    id: str
+    duty: str
+    how: str
+    citations: list[str]
+
+
 class Assessment(Frozen):
     schema_: Literal["dtia.assessment/v1"] = Field(default=SCHEMA_ID, alias="schema")
     transfer_id: str
@@ -122,6 +191,10 @@ class Assessment(Frozen):
     findings: list[Finding]
     gaps: list[Gap]
     pending: list[Pending]
+    # Added with rules vn-2026.3; defaults keep assessments stored under earlier rules loading.
+    filing_channels: list[FilingChannel] = []
+    exposure: list[Exposure] = []
+    continuing_duties: list[Duty] = []
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -8,6 +8,7 @@ from dtia import applicability as appl
 from dtia.assessment import Applicability, Assessment, Deadline
 from dtia.clocks import deadline, next_cycle_end
 from dtia.errors import AssessmentError, IntakeError, RulesError
+from dtia.exposure import continuing_duties, exposures, filing_channels
 from dtia.facts import Facts, derive_facts
 from dtia.findings import findings, pending, reviews
 from dtia.gaps import gaps
@@ -59,6 +60,8 @@ def assess(loaded: LoadedIntake, as_of: date) -> Assessment:
     facts = derive_facts(loaded, rules)
     app = appl.applicability(facts, rules)
     due = deadlines(facts, app, rules)
+    found = findings(facts, app, rules, due)
+    channels = filing_channels(app, rules, due)
     return Assessment(
         transfer_id=loaded.intake.transfer.id,
         as_of=as_of,
@@ -69,7 +72,10 @@ def assess(loaded: LoadedIntake, as_of: date) -> Assessment:
         deadlines=due,
         required_sections=appl.required_sections(facts, app, rules),
         risk=risk(facts, app, rules),
-        findings=findings(facts, app, rules, due),
+        findings=found,
         gaps=gaps(facts, app, rules),
         pending=[*pending(facts, app), *reviews(app)],
+        filing_channels=channels,
+        exposure=exposures(found, facts, rules),
+        continuing_duties=continuing_duties(found, channels),
     )

@@ -287,3 +287,26 @@ def consent_findings_in_self_assessment(facts: Facts) -> bool:
 
 def discloses_transfer_abroad(text: str) -> bool:
     return _ABROAD.search(text) is not None
+
+
+def runs_processing_service(facts: Facts) -> bool:
+    """Whether the transferor runs a processing-service business: declared so, or ticking its
+    services in Form 09 §A.II.8 (the conservative reading where the two disagree)."""
+    b = facts.intake.business
+    return bool(b.processing_service_business or b.processing_services)
+
+
+def processing_service_mismatch(facts: Facts) -> str | None:
+    """How Form 09 §A.II.8's "Có" and its tick list disagree, if they do."""
+    b = facts.intake.business
+    if b.processing_service_business and not b.processing_services:
+        return (
+            "Form 09 §A.II.8 is answered “Có” (business.processing_service_business) but "
+            "no service is ticked (business.processing_services)"
+        )
+    if b.processing_services and not b.processing_service_business:
+        return (
+            "services are ticked in Form 09 §A.II.8 (business.processing_services) but the "
+            "business is not declared (business.processing_service_business is not true)"
+        )
+    return None

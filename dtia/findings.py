@@ -17,6 +17,8 @@ from dtia.facts import (
     Facts,
     consent_findings_in_self_assessment,
     discloses_transfer_abroad,
+    processing_service_mismatch,
+    runs_processing_service,
     suggests_collected_abroad,
 )
 from dtia.law import Rules
@@ -131,15 +133,23 @@ def _c1(ctx: Context) -> Iterator[Finding]:
         )
     filing = next((d for d in ctx.deadlines if d.kind == "initial_filing"), None)
     if filing is not None and filing.status == "overdue":
+        # Decree 330 fines it from 19 August 2026; the amounts are in the sanctions exposure.
+        fined = ctx.rules.sanction("d330-56-1-b") is not None
         yield _f(
             "C1.filing-overdue",
             "high",
             "transfer.first_transfer_date",
             f"Unless it has already been filed, the dossier is late: the 60-day period ended on "
-            f"{filing.legal_end.isoformat()} (due {filing.due.isoformat()}). Not filing within "
-            "60 days is fined under Decree 330/2026 Art 56(1)(b), as read by secondary sources "
-            "(UNCERTAIN, reference #12).",
-            "File the dossier with cover Form 01a/01b now and record the filing date.",
+            f"{filing.legal_end.isoformat()} (due {filing.due.isoformat()})."
+            + (
+                " Not filing within 60 days is fined under Decree 330/2026 Art 56(1)(b) (see the "
+                "sanctions exposure); the Decree's text is a secondary transcription not yet "
+                "checked against the Gazette (UNCERTAIN, reference #12)."
+                if fined
+                else ""
+            ),
+            "File the dossier with cover Form 01a/01b now, by the route in force (see the filing "
+            "channel), and record the filing date.",
             [*filing.citations, *ctx.basis("C1.filing-overdue")],
         )
     transition = ctx.rules.date_value("law_in_force")
@@ -256,9 +266,8 @@ def _c3(ctx: Context) -> Iterator[Finding]:
     if not (ctx.filing or ctx.app.prior_dossier):
         return
     large = ctx.rules.threshold("small_business_large_number")
-    business = ctx.facts.intake.business
     lost = []
-    if business.processing_service_business:
+    if runs_processing_service(ctx.facts):
         lost.append("it runs a personal data processing service business")
     if ctx.facts.intake.data.sensitive:
         lost.append("it processes sensitive personal data")
@@ -696,17 +705,41 @@ def _c14(ctx: Context) -> Iterator[Finding]:
 
 def _c15(ctx: Context) -> Iterator[Finding]:
     b = ctx.facts.intake.business
-    if b.processing_service_business:
+    if runs_processing_service(ctx.facts):
+        basis = ctx.basis("C15.processing-service")
+        ticked = [
+            s.label_en
+            for s in ctx.rules.files.processing_services
+            if s.code in b.processing_services
+        ]
+        mismatch = processing_service_mismatch(ctx.facts)
+        # Resolution 22/2026 cuts the certificate application from 29 April 2026 to 1 March 2027.
+        cut = any(c.startswith("Resolution 22/2026") for c in basis)
         yield _f(
             "C15.processing-service",
-            "info",
+            "medium" if mismatch else "info",
             "business.processing_service_business",
-            "The transferor runs a personal data processing service business: the services are "
-            "ticked in Form 09 §A.II.8, the business must meet the Decree 356/2025 Art 22 "
-            "conditions and hold the certificate of Art 24, and no small-business relief applies "
-            "(Law 91/2025 Art 38(2)).",
-            "Make sure the dossier declares the services and that the conditions are met.",
-            ctx.basis("C15.processing-service"),
+            "The transferor runs a personal data processing service business"
+            + (f" ({'; '.join(ticked)})" if ticked else "")
+            + ". It must meet the conditions of Decree 356/2025 Art 22: an organisation or "
+            "enterprise established under Vietnamese law; a head of processing expertise who is a "
+            "Vietnamese citizen residing in Vietnam, a qualified management team and at least "
+            "three staff meeting the Art 13(2) conditions; suitable infrastructure, equipment and "
+            "technology; and impact assessment dossiers judged to meet the requirements. It must "
+            "hold the certificate of eligibility to run the business, issued by the Ministry of "
+            "Public Security (Art 24(1)) on an application under Art 25"
+            + (
+                ", whose contents Resolution 22/2026 App I.7 §A.IV cuts until 1 March 2027"
+                if cut
+                else ""
+            )
+            + ". No small-business relief applies (Law 91/2025 Art 38(2))."
+            + (f" The answers disagree: {mismatch}." if mismatch else ""),
+            "Tick in Form 09 §A.II.8 the services offered, keep the certificate and the evidence "
+            "of the Art 22 conditions with the dossier."
+            if mismatch or not ticked
+            else "Keep the certificate and the evidence of the Art 22 conditions with the dossier.",
+            basis,
         )
     if b.data_exchange_trading:
         yield _f(
@@ -779,6 +812,197 @@ def _c17(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _post_transfer_duties(ctx: Context) -> Iterator[Finding]:
+    """Duties after the transfer that Decree 330/2026 makes finable and Form 09 does not ask
+    about: each is raised with its remedy, more severe where the file shows the means lacking.
+    """
+    intake = ctx.facts.intake
+    rs = ctx.facts.recipients
+    declared = "the dossier declares" if ctx.dossier else "this file records"
+    if ctx.rules.has_basis("C13.recipient-contact-notice"):
+        channel = ctx.rules.filing_channel("initial_filing")
+        contacts = "; ".join(
+            f"{rf.recipient.name}: {rf.recipient.pdp_contact.name} <{rf.recipient.pdp_contact.email}>"
+            for rf in rs
+        )
+        yield _f(
+            "C13.recipient-contact-notice",
+            "info",
+            "recipients",
+            "After the transfer, the information and contact details of each recipient's data "
+            f"protection unit or person must be notified ({contacts}): Decree 330/2026 "
+            "Art 56(1)(e) fines not doing so, and Form 09 does not ask for it. Neither Law 91 nor "
+            "Decree 356 says to whom or when, as Decree 13/2023 Art 25(4) once did (UNCERTAIN); "
+            f"the conservative reading notifies {channel.receiving_body_en} (the body that now "
+            "receives the dossier) in writing once the first transfer has taken place, and again "
+            "when a contact changes.",
+            "Send the written notice of each recipient's data protection contact after the first "
+            "transfer, keep proof of it, and repeat it when a contact changes.",
+            ctx.basis("C13.recipient-contact-notice"),
+        )
+    case = "dossier" if ctx.dossier else "no-dossier"
+    if ctx.rules.has_basis("C8.onward-control", case):
+        onward = intake.transfer.onward_transfer
+        loose = [rf.recipient.name for rf in rs if not rf.has_onward_clause]
+        allowed = onward is None or onward.allowed
+        if loose:
+            verb = "is" if len(loose) == 1 else "are"
+            message = (
+                f"{_names(loose)} {verb} not bound by an onward-transfer clause"
+                + (
+                    ", although the file allows onward transfers or does not say"
+                    if allowed
+                    else ", although the file says onward transfers are not allowed"
+                )
+                + ": Decree 330/2026 Art 56(1)(g) fines having no mechanism to control, or not "
+                "requiring the recipient to follow the procedure for, onward transfers to third "
+                "parties, where Vietnamese citizens' data is then processed beyond what "
+                f"{declared}."
+            )
+            severity: Severity = "medium" if allowed else "low"
+        else:
+            message = (
+                "Every recipient is bound by an onward-transfer clause. Decree 330/2026 "
+                "Art 56(1)(g) fines a transferor whose recipient passes Vietnamese citizens' data "
+                f"on beyond what {declared}: the control must keep working after the transfer."
+            )
+            severity = "info"
+        yield _f(
+            "C8.onward-control",
+            severity,
+            "transfer.onward_transfer",
+            message,
+            "Bind each recipient to the onward-transfer procedure (prior approval or notice of "
+            "each new sub-recipient, the same obligations passed on), and check its list of "
+            f"sub-recipients against what {declared} at each update.",
+            ctx.basis("C8.onward-control", case),
+        )
+    if ctx.rules.has_basis("C5.recipient-breach-response"):
+        silent = [
+            rf.recipient.name
+            for rf in rs
+            if (
+                rf.recipient.safeguards is None
+                or rf.recipient.safeguards.incident_notification_hours is None
+            )
+            and not (
+                rf.recipient.contract and "breach_cooperation" in rf.recipient.contract.clauses
+            )
+        ]
+        fined = ctx.rules.sanction("d330-56-2-e") is not None
+        have = "has" if len(silent) == 1 else "have"
+        yield _f(
+            "C5.recipient-breach-response",
+            "medium" if silent else "info",
+            "recipients",
+            "When a violation or a leak of personal data occurs at a recipient, the transferor "
+            "must notify the specialised agency and make the recipient stop processing and prevent "
+            "the damage (Law 91/2025 Art 23(3)(a), Art 23(4))"
+            + (
+                "; failing to do either is fined under Decree 330/2026 Art 56(2)(e), and Form 09 "
+                "does not ask how it is done"
+                if fined
+                else ""
+            )
+            + "."
+            + (
+                f" {_names(silent)} {have} neither agreed breach cooperation in the contract "
+                "(Decree 356/2025 Art 7(1)(g)) nor said how fast it notifies a breach, so the "
+                "transferor may not learn of one in time."
+                if silent
+                else ""
+            ),
+            "Keep a breach procedure for each recipient: its prompt notice to the transferor, the "
+            "transferor's notice to the specialised agency, and a written demand that the "
+            "recipient stop processing and contain the damage.",
+            ctx.basis("C5.recipient-breach-response"),
+        )
+
+
+def _local_copy(ctx: Context) -> Iterator[Finding]:
+    """Decree 333/2026 Arts 19-20: a domestic telecom, Internet or cloud provider keeps its
+    users' data in Vietnam; a copy abroad is allowed but is a cross-border transfer."""
+    intake = ctx.facts.intake
+    t = intake.transferor
+    if t.kind != "organisation" or t.state_agency:
+        return  # the duty binds enterprises ("doanh nghiệp trong nước", Art 19(2))
+    copy = intake.data.local_copy
+    case = "kept" if copy else "absent" if copy is False else "unknown"
+    if not ctx.rules.has_basis("C16.local-copy", case):
+        return  # Decree 333/2026 is in force from 19 August 2026
+    lines = [line for b in t.business_lines if (line := ctx.rules.localisation_line(b.code))]
+    if not lines:
+        return
+    kinds = ctx.rules.service_user_kinds()
+    countries = frozenset(r.country for r in intake.recipients)
+    users = [
+        g
+        for g in intake.data.subject_groups
+        if g.kind in kinds and not suggests_collected_abroad(g.name, countries)
+    ]
+    if not users:
+        return
+    months = ctx.rules.threshold("local_storage_months")
+    sectors = sorted({line.sector for line in lines})
+    words = {"telecom": "telecom", "internet": "Internet", "cloud": "cloud or hosting"}
+    message = (
+        f"As a domestic enterprise providing {' and '.join(words[x] for x in sectors)} services "
+        f"(business line {', '.join(line.code for line in lines)}), the transferor must store in "
+        "Vietnam its service users' personal information and the data they create (account "
+        "name, time of use, credit card information, email address, last login and logout IP "
+        "address, registered phone number) (Decree 333/2026 Art 19(1), Art 19(2)), in a form it "
+        "chooses but retrievable when the authorities ask (Art 19(5)), for at least "
+        f"{months.value} months (Art 20(1)). Users concerned: "
+        + ", ".join(f"{g.name} ({g.count:,})" for g in users)
+        + "."
+    )
+    if case == "kept":
+        severity: Severity = "info"
+        message += (
+            " The file states that a complete copy stays in Vietnam: Decree 333 does not forbid "
+            "the copy abroad, which is a cross-border transfer (Law 91/2025 Art 20(1)(a)); that "
+            "a replica abroad is acceptable is the reading of the text, with no guidance yet "
+            "(UNCERTAIN, 2026 note §3.3)."
+        )
+        remedy = (
+            f"Keep the copy in Vietnam complete and retrievable, each record for at least "
+            f"{months.value} months."
+        )
+    elif case == "unknown":
+        severity = "medium"
+        message += (
+            " The file does not say whether a complete copy stays in Vietnam (data.local_copy): "
+            "data held only abroad would breach Art 19(2)."
+        )
+        remedy = (
+            "Confirm that a complete, retrievable copy of these users' data stays in Vietnam and "
+            "record it (data.local_copy: true), or store one there."
+        )
+    else:
+        severity = "high"
+        message += (
+            " The file says no complete copy stays in Vietnam (data.local_copy is false): holding "
+            "these users' data only abroad breaches Art 19(2)."
+        )
+        remedy = (
+            f"Store a complete, retrievable copy of these users' data in Vietnam, each record "
+            f"kept for at least {months.value} months."
+        )
+    message += (
+        " How far the duty reaches websites and software services, and when a domestic "
+        "enterprise's storage period starts, are UNCERTAIN (2026 note §3.1-§3.2); the "
+        "conservative reading stores continuously."
+    )
+    yield _f(
+        "C16.local-copy",
+        severity,
+        "data.local_copy",
+        message,
+        remedy,
+        [*ctx.basis("C16.local-copy", case), *months.citations],
+    )
+
+
 RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     _c1,
     _c2,
@@ -797,6 +1021,8 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     _c15,
     _c16,
     _c17,
+    _post_transfer_duties,
+    _local_copy,
 )
 
 

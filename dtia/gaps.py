@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dtia.assessment import Applicability, Gap
-from dtia.facts import Facts
+from dtia.facts import Facts, processing_service_mismatch
 from dtia.law import Rules
 from dtia.law.models import FormField
 
@@ -73,4 +73,16 @@ def gaps(facts: Facts, app: Applicability, rules: Rules) -> list[Gap]:
             if len(field.source) > 1:  # say which of the field's parts is missing
                 message += f" (not given: {', '.join(empty)})"
             found.append(Gap(field=field.id, message=message, citations=list(field.citations)))
+    mismatch = processing_service_mismatch(facts)
+    if mismatch is not None:
+        # Form 09 §A.II.8: "Có" and the tick list of the Decree 356 Art 21 services must agree.
+        field = rules.field("A.II.8")
+        found.append(
+            Gap(
+                field=field.id,
+                message=f"{mismatch}; a processing-service business ticks the services it offers "
+                "and must meet the Decree 356 Art 22 conditions and hold the Art 24 certificate",
+                citations=list(field.citations),
+            )
+        )
     return found

@@ -479,6 +479,9 @@ class Data(Strict):
     sensitive_subject_count: Count | None = None
     # None = not stated: read as false (Decree 356 Art 17(3)(b) needs it to be true).
     publicised: StrictBool | None = None
+    # Whether a complete copy of the data transferred stays in Vietnam (Decree 333/2026
+    # Art 19); None = not stated.
+    local_copy: StrictBool | None = None
 
     @property
     def basic_subject_count(self) -> int:

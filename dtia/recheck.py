@@ -2,7 +2,8 @@
 
 Re-assessment skips a transfer whose rules, intake and files are unchanged, unless a date
 has come on which the same facts give other findings: evidence entering its warning
-window or expiring, a prior dossier becoming received, the filing period running out.
+window or expiring, a prior dossier becoming received, the filing period running out, a
+dated value of the law data entering or leaving force.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 from dtia.assessment import Assessment
 from dtia.facts import EVIDENCE_WARNING_DAYS
 from dtia.intake import TransferIntake
+from dtia.law import transitions
 
 
 def recheck_on(intake: TransferIntake, assessment: Assessment) -> date | None:
@@ -35,5 +37,9 @@ def recheck_on(intake: TransferIntake, assessment: Assessment) -> date | None:
         candidates.append(
             d.legal_end + timedelta(days=1)
         )  # overdue from that day: a finding changes
+    # A dated value of the law data entering or leaving force (Resolution 22/2026's filing
+    # route ending on 1 March 2027, Decree 330/2026's sanctions from 19 August 2026, ...)
+    # changes the result under the same rules version, so the same hash.
+    candidates += transitions()
     later = [d for d in candidates if d > as_of]
     return min(later) if later else None

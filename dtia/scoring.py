@@ -16,6 +16,7 @@ from dtia.facts import (
     RecipientFacts,
     consent_findings_in_self_assessment,
     discloses_transfer_abroad,
+    runs_processing_service,
 )
 from dtia.law import Rules
 from dtia.law.models import Criterion
@@ -260,7 +261,9 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
 
     c15 = (
         w["C15"]
-        if (b.processing_service_business or b.data_exchange_trading or b.domestic_transfer_for_fee)
+        if (
+            runs_processing_service(facts) or b.data_exchange_trading or b.domestic_transfer_for_fee
+        )
         else 0
     )
     out["C15"] = Points(
@@ -307,7 +310,7 @@ def conditions(facts: Facts) -> frozenset[str]:
     b = facts.intake.business
     flags = {
         "cloud": any(r.is_cloud for r in facts.recipients),
-        "processing_service": bool(b.processing_service_business),
+        "processing_service": runs_processing_service(facts),
         "data_exchange": bool(b.data_exchange_trading),
         "transfer_for_fee": bool(b.domestic_transfer_for_fee),
         # No stated basis could be either: both sets of articles apply.

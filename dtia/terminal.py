@@ -134,6 +134,68 @@ def render(a: Assessment, console: Console) -> None:
             g.add_row(gap.field, gap.message, _cites(gap.citations))
         console.print(g)
 
+    for ch in a.filing_channels:
+        what = "Dossier" if ch.procedure == "initial_filing" else "Updates"
+        until = f" to {ch.in_force_to.isoformat()}" if ch.in_force_to else ""
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        grid.add_row("Filed with", f"{ch.receiving_body_vi} — {ch.receiving_body}")
+        grid.add_row("How", f"{ch.channels_vi} ({', '.join(ch.channels)})")
+        grid.add_row("Processed by", f"{ch.processed_by_vi} — {ch.processed_by}")
+        grid.add_row("In force", f"{ch.in_force_from.isoformat()}{until}")
+        grid.add_row("Articles", _cites(ch.citations))
+        for note in ch.notes:
+            grid.add_row("", Text(note, style="dim"))
+        console.print(Panel(grid, title=f"{what}: filing channel", title_align="left"))
+
+    if a.continuing_duties:
+        duties = Table(title="Continuing duties", title_justify="left", show_lines=True)
+        for col in ("Duty", "What", "How", "Articles"):
+            duties.add_column(col, overflow="fold")
+        for duty in a.continuing_duties:
+            duties.add_row(duty.id, duty.duty, duty.how, _cites(duty.citations))
+        console.print(duties)
+
+    if a.exposure:
+        party = a.exposure[0].party
+        # What every row shares (the limitation period, the notes on the text) is said once.
+        shared = [n for n in a.exposure[0].notes if all(n in ex.notes for ex in a.exposure)]
+        limits = sorted({ex.limitation for ex in a.exposure})
+        e = Table(
+            title=f"Sanctions exposure (internal; the fines an {party} faces)",
+            title_justify="left",
+            caption=" ".join([f"Limitation: {'; '.join(limits)}.", *shared]),
+            caption_justify="left",
+            show_lines=True,
+        )
+        for col in ("Finding", "Violation", "Fine", "If it leads to a leak", "Measures", "Notes"):
+            e.add_column(col, overflow="fold")
+        for ex in a.exposure:
+            leak = ""
+            if ex.revenue_fine is not None:
+                rf = ex.revenue_fine
+                share = (
+                    f"{rf.percent_min}–{rf.percent_max}% of revenue ({rf.clause}; "
+                    + " or ".join(rf.revenue_bases)
+                    + ") or "
+                    if rf.percent_min is not None
+                    else ""
+                )
+                leak = (
+                    f"on {rf.when}: {share}VND {rf.fallback.min_vnd:,}–{rf.fallback.max_vnd:,} "
+                    f"({rf.fallback_clause})"
+                )
+            e.add_row(
+                Group(Text(ex.finding, style="bold"), Text(ex.subject, style="dim")),
+                f"{ex.clause}: {ex.violation}",
+                f"VND {ex.fine.min_vnd:,}–{ex.fine.max_vnd:,}; {ex.ceiling}",
+                leak,
+                "; ".join(m.label for m in ex.measures),
+                " ".join(n for n in ex.notes if n not in shared),
+            )
+        console.print(e)
+
     for p in a.pending:
         who = f" ({p.recipient})" if p.recipient else ""
         console.print(Text(f"Waiting for: {p.kind}{who} — {p.message}", style="yellow"))

@@ -50,6 +50,30 @@ def test_assess_prints_the_report() -> None:
         assert text in r.stdout, text
 
 
+def test_the_report_shows_the_filing_channel_duties_and_sanctions() -> None:
+    r = run(
+        "assess",
+        str(EXAMPLES / "cloudspace-offsite-backups" / "intake.yaml"),
+        "--as-of",
+        "2026-11-22",
+    )
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    for text in (
+        "Dossier: filing channel",
+        "Bộ Công an",
+        "Công an tỉnh, thành phố",
+        "Resolution 22/2026 App I.7 §B.I",
+        "Continuing duties",
+        "Sanctions exposure (internal; the fines an organisation faces)",
+        "Decree 330/2026 Art 56(1)(b)",
+        "VND 30,000,000–50,000,000",
+        "Decree 330/2026 Art 56(3)(b)",
+        "Limitation: 1 year",
+    ):
+        assert text in out, text
+
+
 def test_json_is_the_assessment_and_out_writes_the_same(tmp_path: Path) -> None:
     r = run("assess", str(FPT), "--as-of", "2026-11-22", "--json", "--out", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr

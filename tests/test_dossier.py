@@ -352,3 +352,53 @@ def test_breakable_only_touches_long_runs_and_keeps_graphemes_whole() -> None:
     assert all(not unicodedata.combining(p[0]) for p in pieces)
     assert "<wbr>" in str(breakable("y" * 1000))  # a box of its own every few hundred characters
     assert "\u200b" in str(breakable("a\u00a0" * 40))  # no-break spaces offer no break either
+
+
+def test_the_filed_dossier_prints_no_sanction_and_no_lateness(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Cloudspace is late, its findings draw Decree 330 fines and its backups the Decree 333
+    # storage duty: the assessment says all that, the dossier the authority receives none of it.
+    path = EXAMPLES / "cloudspace-offsite-backups" / "intake.yaml"
+    a = assess(load_intake(path), AS_OF)
+    assert a.exposure and any(f.id == "C1.filing-overdue" for f in a.findings)
+    text = text_of(render(path, caplog), tmp_path)
+    assert "TÓM TẮT RỦI RO" in text and "C7.contract-copy-missing" in text  # findings still print
+    for word in (
+        "Nghị định 330",
+        "Nghị định số 330",
+        "Decree 330",
+        "330/2026",
+        "Decree 333",
+        "C1.filing-overdue",
+        "the dossier is late",
+        "VND",
+        "30,000,000",
+        "30.000.000",
+        "50,000,000",
+        "100,000,000",
+        "of revenue",
+        "fine",
+    ):
+        assert word not in text, word
+
+
+def test_the_memo_keeps_the_continuing_duties_the_route_and_the_exposure(tmp_path: Path) -> None:
+    made = _build("cloudfly-card-payments")
+    assert made.kind == "exemption-memo"
+    text = text_of(made.pdf, tmp_path)
+    for words in (
+        "Continuing duties",
+        "C13.recipient-contact-notice",
+        "C8.onward-control",
+        "C5.recipient-breach-response",
+        "C16.local-copy",  # card data of a cloud provider's customers stays in Vietnam
+        "Bộ Công an",  # where a dossier would go, should the exemption cease to hold
+        "Resolution 22/2026 App I.7 §B.I",
+        "Sanctions exposure",
+        "Decree 330/2026 Art 56(2)(a)",  # no contract with the payment gateway
+        "VND 50,000,000–100,000,000",
+        "1 year",
+    ):
+        # Table cells wrap words and ids across lines: compare without the spaces.
+        assert words.replace(" ", "") in text.replace(" ", ""), words

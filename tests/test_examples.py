@@ -144,7 +144,9 @@ def test_vendored_examples_match_the_shared_spec() -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
     if not shared.is_dir():
         pytest.skip("the shared spec folder is not beside this checkout")
-    cmp = filecmp.dircmp(shared, EXAMPLES)
+    # The intakes and their files are the shared ones; README.md, which states the outcomes,
+    # also lists what the law of 2026 adds (Decrees 330 and 333, Resolution 22).
+    cmp = filecmp.dircmp(shared, EXAMPLES, ignore=["README.md"])
 
     def diffs(c: filecmp.dircmp[str]) -> list[str]:
         out = [*c.left_only, *c.right_only, *c.diff_files]
@@ -168,3 +170,39 @@ def test_an_exempt_transfer_without_contract_still_owes_the_art_7_agreement() ->
     no_contract = next(f for f in a.findings if f.id == "C7.no-contract")
     assert no_contract.severity == "high"
     assert "Decree 356/2025 Art 7(1)" in no_contract.citations
+
+
+def test_the_law_of_2026_raises_what_examples_readme_says() -> None:
+    def ids(name: str) -> dict[str, str]:
+        return {f.id: f.severity for f in assess_example(name, AS_OF).findings}
+
+    # Domestic cloud providers whose users' data goes abroad keep a copy in Vietnam
+    # (Decree 333/2026 Art 19): none of the three files says whether they do.
+    for name in (
+        "cloudspace-offsite-backups",
+        "bizfly-cloud-support-desk",
+        "cloudfly-card-payments",
+    ):
+        assert ids(name).get("C16.local-copy") == "medium", name
+    # Japanese customers are not users in Vietnam; employees are not users of the service.
+    assert "C16.local-copy" not in ids("fpt-smart-cloud-to-fpt-japan")
+    assert "C16.local-copy" not in ids("fpt-smart-cloud-hr-on-cloud")
+
+    cloudspace = assess_example("cloudspace-offsite-backups", AS_OF)
+    clauses = {(e.finding, e.clause) for e in cloudspace.exposure}
+    assert ("C1.filing-overdue", "Decree 330/2026 Art 56(1)(b)") in clauses
+    assert ("C16.local-copy", "Decree 330/2026 Art 33(1)(a)") in clauses
+    assert ("C7.cloud-clauses-missing", "Decree 330/2026 Art 69(1)(b)") in clauses
+    (route, _update) = cloudspace.filing_channels
+    assert (route.receiving_body_vi, route.in_force_to) == ("Bộ Công an", date(2027, 3, 1))
+
+    bizfly = assess_example("bizfly-cloud-support-desk", AS_OF)
+    assert ("C10.policy-silent-on-transfer", "Decree 330/2026 Art 56(2)(b)") in {
+        (e.finding, e.clause) for e in bizfly.exposure
+    }
+    assert {d.id for d in bizfly.continuing_duties} >= {
+        "C13.recipient-contact-notice",
+        "C8.onward-control",
+        "C5.recipient-breach-response",
+        "C16.local-copy",
+    }

@@ -302,3 +302,13 @@ def test_exemption_facts_are_read_and_checked_at_their_key_paths(tmp_path: Path)
     assert "recipients[0].provides" in _problems(
         tmp_path / "empty", empty, "cloudfly-card-payments"
     )
+
+
+def test_the_local_copy_fact_is_a_boolean_at_its_key_path(tmp_path: Path) -> None:
+    # Decree 333/2026 Art 19: whether a complete copy of the data stays in Vietnam.
+    ok = changed("cloudspace-offsite-backups", {"set": {"data.local_copy": True}})
+    loaded = load_intake(write_intake("cloudspace-offsite-backups", ok, tmp_path / "ok"))
+    assert loaded.intake.data.local_copy is True
+    bad = changed("cloudspace-offsite-backups", {"set": {"data.local_copy": "yes"}})
+    problems = _problems(tmp_path / "bad", bad, base="cloudspace-offsite-backups")
+    assert set(problems) == {"data.local_copy"}

@@ -31,6 +31,12 @@ VALUE_KEYS = {
     "day",
     "label_vi",
     "text_vi",
+    # the law of 2026: filing routes, fine scales and caps, revenue bands, limitation
+    "procedure",
+    "domain",
+    "kind",
+    "point",
+    "years",
 }
 
 
@@ -85,10 +91,14 @@ OFFICIAL = {
     "Decree 356/2025": "decree-356-2025",
     "Decree 13/2023": "decree-13-2023",
     "Decree 330/2026": "decree-330-2026",
+    "Decree 333/2026": "decree-333-2026",
+    "Resolution 22/2026": "resolution-22-2026",
 }
 CHECKABLE = re.compile(
-    r"(Law 91/2025|Decree 356/2025|Decree 13/2023|Decree 330/2026) "
-    r"(?:Art (\d+)((?:\([0-9a-zđ]+\))*)|(Form \d{2}[ab]?))"
+    r"(Law 91/2025|Decree 356/2025|Decree 13/2023|Decree 330/2026|Decree 333/2026|"
+    r"Resolution 22/2026) "
+    r"(?:Art (\d+)((?:\([0-9a-zđ]+\))*)|(Form \d{2}[ab]?)"
+    r"|App (I{1,2}(?:\.\d+)?)(?: §([A-Z])(?:\.([IVX]+))?)?)"
 )
 
 
@@ -106,10 +116,12 @@ def resolve(citation: str) -> str | None:
     m = CHECKABLE.fullmatch(citation) or CHECKABLE.match(citation)
     if m is None:
         return None
-    instrument, article, parts, form = m.groups()
+    instrument, article, parts, form, appendix, part, item = m.groups()
     units = TEXTS[instrument]
     if form:
         return None if form in units else f"{instrument} has no {form}"
+    if appendix:
+        return _resolve_appendix(instrument, units, appendix, part, item)
     if article not in units:
         return f"{instrument} has no Art {article}"
     levels = re.findall(r"\(([0-9a-zđ]+)\)", parts or "")
@@ -127,6 +139,29 @@ def resolve(citation: str) -> str | None:
     point = levels[1]
     if not any(re.match(rf"{re.escape(point)}\)\s", line) for line in after[:end]):
         return f"{instrument} Art {article}({clause}) has no point {point}"
+    return None
+
+
+def _resolve_appendix(
+    instrument: str, units: dict[str, list[str]], appendix: str, part: str | None, item: str | None
+) -> str | None:
+    """An appendix, its part ("B. ...") and the part's item ("III. ...") must exist."""
+    lines = units.get(f"Appendix {appendix}")
+    if lines is None:
+        return f"{instrument} has no Appendix {appendix}"
+    if part is None:
+        return None
+    starts = [i for i, line in enumerate(lines) if re.match(rf"{part}\.\s", line)]
+    if not starts:
+        return f"{instrument} Appendix {appendix} has no part {part}"
+    after = lines[starts[0] + 1 :]
+    # The next part starts with a capital letter that is not a Roman numeral (I, V, X).
+    end = next(
+        (i for i, line in enumerate(after) if re.match(r"(?![IVX]\.)[A-Z]\.\s", line)),
+        len(after),
+    )
+    if item is not None and not any(re.match(rf"{item}\.\s", line) for line in after[:end]):
+        return f"{instrument} Appendix {appendix} part {part} has no item {item}"
     return None
 
 
@@ -174,6 +209,16 @@ def test_the_resolver_catches_what_the_text_lacks() -> None:
     assert resolve("Decree 356/2025 Art 17(3)(h)") is not None
     assert resolve("Law 91/2025 Art 23(1)(a)") is not None
     assert resolve("Decree 356/2025 Form 11") is not None
+    # The 2026 instruments: Decree 333's storage duty, Resolution 22's filing route.
+    assert resolve("Decree 333/2026 Art 19(1)(b)") is None
+    assert resolve("Decree 333/2026 Art 19(9)") is not None
+    assert resolve("Decree 333/2026 Art 21") is not None  # not in the text kept
+    assert resolve("Resolution 22/2026 App I.7 §B.I") is None
+    assert resolve("Resolution 22/2026 App I.7 §B.III") is None
+    assert resolve("Resolution 22/2026 App I.7 §B.IX") is not None
+    assert resolve("Resolution 22/2026 App I.7 §C") is not None
+    assert resolve("Resolution 22/2026 App I.8") is not None
+    assert resolve("Resolution 22/2026 Art 6(3)") is not None
 
 
 # Citations written in the code: lists of articles and the articles named in messages.
@@ -365,3 +410,184 @@ def test_press_media_business_lines_are_cited_to_article_17_3_a() -> None:
     assert {b.code for b in lines} >= {"5813", "6010", "6021", "6391"}
     assert all("Decree 356/2025 Art 17(3)(a)" in b.citations for b in lines)
     assert rules.press_media_line("4711") is None  # retail is not press or media
+
+
+# The law of 2026 as dated data: Resolution 22/2026's filing route, Decree 330/2026's
+# sanctions, Decree 333/2026's data kept in Vietnam.
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _clause_lines(citation: str) -> tuple[str, str]:
+    """The text of a citation's clause and of its point ("" when it names no point)."""
+    m = CHECKABLE.fullmatch(citation)
+    assert m is not None, citation
+    instrument, article, parts = m.group(1), m.group(2), m.group(3)
+    lines = TEXTS[instrument][article]
+    levels = re.findall(r"\(([0-9a-zđ]+)\)", parts)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{levels[0]}. "))
+    after = lines[start + 1 :]
+    end = next((i for i, line in enumerate(after) if re.match(r"\d+\.\s", line)), len(after))
+    clause = " ".join([lines[start], *after[:end]])
+    point = ""
+    if len(levels) > 1:
+        point = next(line for line in after[:end] if line.startswith(f"{levels[1]}) "))
+    return clause, point
+
+
+def _dots(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def test_every_sanction_states_the_decree_amounts_and_wording() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    assert len(rules.sanctions()) >= 12
+    for s in rules.sanctions():
+        clause, point = _clause_lines(s.clause)
+        amounts = f"Phạt tiền từ {_dots(s.fine_min_vnd)} đồng đến {_dots(s.fine_max_vnd)} đồng"
+        assert amounts in clause, f"{s.id}: {amounts!r} is not what {s.clause} fines"
+        assert _squash(s.violation_vi) in _squash(point or clause), f"{s.id}: wording"
+
+
+def test_the_fines_are_stated_for_the_right_party_and_capped_as_article_7() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    art7 = _squash(" ".join(TEXTS["Decree 330/2026"]["7"]))
+    assert rules.fine_scale("personal_data").stated_for == "organisation"
+    assert rules.fine_scale("personal_data").other_pays == "half"
+    assert rules.fine_scale("cybersecurity").stated_for == "individual"
+    assert rules.fine_scale("cybersecurity").other_pays == "double"
+    assert "mục 6 chương ii" in art7 and "một phần hai" in art7 and "hai lần" in art7
+    cross = rules.fine_cap("personal_data_cross_border")
+    assert (cross.revenue_percent, cross.organisation_vnd, cross.individual_vnd) == (
+        5,
+        3_000_000_000,
+        1_500_000_000,
+    )
+    assert "5% doanh thu của năm trước liền kề" in art7 and "03 tỷ đồng" in art7
+    cyber = rules.fine_cap("cybersecurity")
+    assert (cyber.organisation_vnd, cyber.individual_vnd) == (200_000_000, 100_000_000)
+    assert "200.000.000 đồng" in art7 and "100.000.000 đồng" in art7
+
+
+def test_the_revenue_bands_and_their_two_bases_are_article_56_3_and_4() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    bands = rules.files.revenue_bands
+    assert [(b.people_at_least, b.people_below) for b in bands] == [
+        (10_000, 100_000),
+        (100_000, 1_000_000),
+        (1_000_000, None),
+    ]
+    for band in bands:
+        _, three = _clause_lines(band.citations[0])
+        _, four = _clause_lines(band.citations[1])
+        assert f"từ {band.percent_min}% đến {band.percent_max}% doanh thu" in three, band.point
+        assert (
+            f"từ {_dots(band.fallback_min_vnd)} đồng đến {_dots(band.fallback_max_vnd)} đồng"
+            in four
+        ), band.point
+    assert rules.revenue_band(9_999) is None
+    assert rules.revenue_band(10_000) is not None and rules.revenue_band(10_000).point == "a"
+    assert rules.revenue_band(99_999).point == "a"  # type: ignore[union-attr]
+    assert rules.revenue_band(100_000).point == "b"  # type: ignore[union-attr]
+    assert rules.revenue_band(1_000_000).point == "c"  # type: ignore[union-attr]
+    bases = {b.code: b for b in rules.revenue_bases()}
+    assert set(bases) == {"vietnam_market", "total"}
+    for base in bases.values():
+        text = " ".join(line for c in base.citations for line in _clause_lines(c))
+        assert _squash(base.label_vi) in _squash(text), base.code
+
+
+def test_measures_and_limitation_are_worded_as_the_decree() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    for m in rules.files.sanction_measures:
+        clause, point = _clause_lines(m.citations[0])
+        assert _squash(m.label_vi) in _squash(point or clause), m.code
+    assert rules.limitation().years == 1
+    clause, _ = _clause_lines("Decree 330/2026 Art 3(1)")
+    assert "là 01 năm" in clause
+
+
+def test_sanctions_are_dated_from_decree_330() -> None:
+    assert load_rules(date(2026, 8, 18)).sanctions() == []
+    assert load_rules(date(2026, 8, 19)).sanction("d330-56-1-b") is not None
+    art80 = " ".join(TEXTS["Decree 330/2026"]["80"])
+    assert "ngày 19 tháng 8 năm 2026" in art80
+
+
+def test_every_sanctioned_finding_is_one_the_code_raises() -> None:
+    code = (ROOT / "dtia" / "findings.py").read_text(encoding="utf-8")
+    files, _ = law_files()
+    for s in files.sanctions:
+        for fid in s.findings:
+            assert f'"{fid}"' in code, f"{s.id} names {fid}, which no rule raises"
+
+
+def test_the_filing_route_is_resolution_22_until_1_march_2027_then_decree_356() -> None:
+    def route(on: date, procedure: str = "initial_filing") -> tuple[str, str]:
+        ch = load_rules(on).filing_channel(procedure)
+        return ch.receiving_body_vi, ch.citations[0]
+
+    d356 = ("cơ quan chuyên trách bảo vệ dữ liệu cá nhân", "Decree 356/2025 Art 18(4)")
+    r22 = ("Bộ Công an", "Resolution 22/2026 App I.7 §B.I")
+    assert route(date(2026, 4, 28)) == d356
+    assert route(date(2026, 4, 29)) == r22
+    assert route(date(2027, 3, 1)) == r22  # "đến hết ngày 01 tháng 3 năm 2027": inclusive
+    assert route(date(2027, 3, 2)) == d356  # effective_to honoured: the Decree again
+    assert route(date(2030, 1, 1)) == d356
+    assert route(date(2027, 3, 1), "update")[1] == "Resolution 22/2026 App I.7 §B.III"
+    assert route(date(2027, 3, 2), "update")[1] == "Decree 356/2025 Art 20(3)"
+    r22_text = " ".join(TEXTS["Resolution 22/2026"]["6"])
+    assert "đến hết ngày 01 tháng 3 năm 2027" in r22_text
+
+
+def test_filing_channels_are_worded_as_their_articles() -> None:
+    files, _ = law_files()
+    for ch in files.filing_channels:
+        first = ch.citations[0]
+        m = CHECKABLE.fullmatch(first)
+        assert m is not None
+        instrument = m.group(1)
+        unit = m.group(2) or f"Appendix {m.group(5)}"
+        text = _squash(" ".join(TEXTS[instrument][unit]))
+        for words in (ch.receiving_body_vi, ch.channels_vi, ch.processed_by_vi):
+            assert _squash(words) in text, f"{ch.procedure} from {ch.effective_from}: {words!r}"
+
+
+def test_the_loader_refuses_dated_values_that_overlap_or_leave_a_gap() -> None:
+    files, _ = law_files()
+    dumped = files.model_dump()
+    channels = dumped["filing_channels"]
+    r22 = next(i for i, c in enumerate(channels) if c["effective_from"] == date(2026, 4, 29))
+    overlapping = {**dumped, "filing_channels": [*channels]}
+    overlapping["filing_channels"][r22] = {**channels[r22], "effective_to": date(2027, 3, 2)}
+    with pytest.raises(ValidationError, match="overlap"):
+        LawFiles.model_validate(overlapping)
+    gap = {**dumped, "filing_channels": [*channels]}
+    gap["filing_channels"][r22] = {**channels[r22], "effective_to": date(2027, 2, 28)}
+    with pytest.raises(ValidationError, match="no value is in force"):
+        LawFiles.model_validate(gap)
+
+
+def test_localisation_codes_and_users_are_cited_to_decree_333() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    lines = rules.files.localisation_business_lines
+    assert {b.code for b in lines} >= {"6110", "6120", "6311"}
+    assert all("Decree 333/2026 Art 19(2)" in b.citations for b in lines)
+    assert rules.localisation_line("4711") is None  # retail keeps no users' data duty here
+    assert load_rules(date(2026, 8, 18)).localisation_line("6311") is None  # before Decree 333
+    assert set(rules.service_user_kinds()) == {"customers", "website_visitors", "minors"}
+    assert rules.threshold("local_storage_months").value == 24
+    clause, _ = _clause_lines("Decree 333/2026 Art 20(1)")
+    assert "tối thiểu là 24 tháng" in clause
+
+
+def test_the_2026_instruments_ship_with_their_text_and_dates() -> None:
+    files, _ = law_files()
+    dated = {i.id: (i.effective_from, i.effective_to) for i in files.instruments}
+    assert dated["resolution-22-2026"] == (date(2026, 4, 29), date(2027, 3, 1))
+    assert dated["decree-330-2026"] == (date(2026, 8, 19), None)
+    assert dated["decree-333-2026"] == (date(2026, 8, 19), None)
+    for name in ("Resolution 22/2026", "Decree 330/2026", "Decree 333/2026"):
+        assert any(c.startswith(name) for _, c in DATA_CITATIONS), name

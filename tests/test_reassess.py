@@ -175,7 +175,7 @@ def test_a_re_assessment_s_dossier_embeds_the_files_and_verifies(
     # the intake's folder moved away: the register kept copies of its files
     shutil.rmtree(bizfly.parent)
     files, _ = dtia.law.law_files()
-    newer = (files.model_copy(update={"rules_version": "vn-2026.2"}), "f" * 64)
+    newer = (files.model_copy(update={"rules_version": "vn-2099.2"}), "f" * 64)
     monkeypatch.setattr(dtia.law, "law_files", lambda: newer)
     monkeypatch.setattr(dtia.register, "law_files", lambda: newer)
     assert register.stale(as_of=date(2027, 1, 5)) == [(tid, ["rules"])]
@@ -187,3 +187,18 @@ def test_a_re_assessment_s_dossier_embeds_the_files_and_verifies(
     assert {n: embedded_files(again)[n] for n in originals} == originals
     check = verify(again)
     assert check.ok, check.message
+
+
+def test_a_dated_rule_entering_or_leaving_force_makes_the_assessment_stale() -> None:
+    # Same rules version, same facts: Resolution 22/2026's route ends on 1 March 2027 and
+    # Decree 330/2026's sanctions begin on 19 August 2026, so the result changes on those days.
+    from dtia.recheck import recheck_on
+
+    path = EXAMPLES / "fpt-smart-cloud-hr-on-cloud" / "intake.yaml"
+    loaded = load_intake(path)
+    late = assess(loaded, date(2027, 2, 20))
+    assert recheck_on(loaded.intake, late) == date(2027, 3, 2)
+    assert assess(loaded, date(2027, 3, 2)).filing_channels != late.filing_channels
+    early = assess(loaded, date(2026, 8, 10))
+    due = recheck_on(loaded.intake, early)
+    assert due is not None and due <= date(2026, 8, 19)

@@ -39,6 +39,11 @@ EXPECT_KEYS = {
     "finding_citations",
     "finding_messages",
     "contributions",
+    "gap_messages",
+    "filing_channels",
+    "exposure",
+    "exposure_exclude",
+    "duties_include",
 }
 
 
@@ -160,6 +165,73 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
         assert f in ids, f"{where}: finding {f} missing; got {sorted(ids)}"
     for f in expect.get("findings_exclude", []):
         assert f not in ids, f"{where}: finding {f} present"
+    for field, want in expect.get("gap_messages", {}).items():
+        text = " ".join(g.message for g in a.gaps if g.field == field)
+        for w in want.get("include", []):
+            assert w in text, f"{where}: gap {field} does not say {w!r}: {text}"
+        for w in want.get("exclude", []):
+            assert w not in text, f"{where}: gap {field} says {w!r}: {text}"
+    channels = {ch.procedure: ch for ch in a.filing_channels}
+    if "filing_channels" in expect:
+        assert sorted(channels) == sorted(expect["filing_channels"]), f"{where}: filing channels"
+    for procedure, want in (expect.get("filing_channels") or {}).items():
+        ch = channels[procedure]
+        if "receiving_body_vi" in want:
+            assert ch.receiving_body_vi == want["receiving_body_vi"], f"{where}: {procedure}"
+        if "processed_by_vi" in want:
+            assert ch.processed_by_vi == want["processed_by_vi"], f"{where}: {procedure}"
+        if "in_force_to" in want:
+            got_to = ch.in_force_to.isoformat() if ch.in_force_to else None
+            assert got_to == (None if want["in_force_to"] is None else str(want["in_force_to"]))
+        for c in want.get("citations_include", []):
+            assert c in ch.citations, f"{where}: {procedure} does not cite {c!r}"
+        for c in want.get("citations_exclude", []):
+            assert c not in ch.citations, f"{where}: {procedure} cites {c!r}"
+        notes = " ".join(ch.notes)
+        for w in want.get("notes_include", []):
+            assert w in notes, f"{where}: {procedure} notes lack {w!r}: {notes}"
+    for want in expect.get("exposure", []):
+        found = [
+            e for e in a.exposure if e.finding == want["finding"] and e.clause == want["clause"]
+        ]
+        assert found, (
+            f"{where}: no exposure {want['finding']} / {want['clause']}; got "
+            f"{sorted((e.finding, e.clause) for e in a.exposure)}"
+        )
+        e = found[0]
+        if "party" in want:
+            assert e.party == want["party"], f"{where}: {e.clause} party"
+        if "fine" in want:
+            assert [e.fine.min_vnd, e.fine.max_vnd] == want["fine"], f"{where}: {e.clause} fine"
+        for w in want.get("ceiling_include", []):
+            assert w in e.ceiling, f"{where}: {e.clause} ceiling lacks {w!r}: {e.ceiling}"
+        if "revenue_fine" in want:
+            rf, wrf = e.revenue_fine, want["revenue_fine"]
+            if wrf is None:
+                assert rf is None, f"{where}: {e.clause} has a revenue-based fine"
+            else:
+                assert rf is not None, f"{where}: {e.clause} has no revenue-based fine"
+                assert rf.clause == wrf["clause"], f"{where}: {rf.clause}"
+                if "percent" in wrf:
+                    got = None if rf.percent_min is None else [rf.percent_min, rf.percent_max]
+                    assert got == wrf["percent"], f"{where}: {rf.clause} percent {got}"
+                if "fallback" in wrf:
+                    assert [rf.fallback.min_vnd, rf.fallback.max_vnd] == wrf["fallback"], where
+                assert len(rf.revenue_bases) == 2, f"{where}: both revenue bases"
+        codes = {m.code for m in e.measures}
+        for m in want.get("measures_include", []):
+            assert m in codes, f"{where}: {e.clause} lacks measure {m}: {sorted(codes)}"
+        if "limitation_include" in want:
+            assert want["limitation_include"] in e.limitation, f"{where}: {e.limitation}"
+        notes = " ".join(e.notes)
+        for w in want.get("notes_include", []):
+            assert w in notes, f"{where}: {e.clause} notes lack {w!r}: {notes}"
+    for item in expect.get("exposure_exclude", []):
+        clashing = [e for e in a.exposure if item in (e.finding, e.clause)]
+        assert not clashing, f"{where}: exposure {item} present"
+    duties = {d.id for d in a.continuing_duties}
+    for d in expect.get("duties_include", []):
+        assert d in duties, f"{where}: duty {d} missing; got {sorted(duties)}"
     kinds = {p.kind for p in a.pending}
     for k in expect.get("pending_include", []):
         assert k in kinds, f"{where}: pending {k} missing"

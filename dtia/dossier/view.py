@@ -214,9 +214,29 @@ OBJECTIVES: dict[str, str] = {
 }
 
 
+# What the filed dossier never prints (the review keeps it): lateness, the sanctions a
+# finding may draw (Decree 330/2026) and the Cybersecurity Law's storage duty (Decree
+# 333/2026), which are no part of the Form 09 assessment the authority receives.
+INTERNAL_FINDINGS = frozenset({"C1.filing-overdue"})
+INTERNAL_INSTRUMENTS = ("Decree 330/2026", "Decree 333/2026")
+
+
+def _internal(citation: str) -> bool:
+    return citation.startswith(INTERNAL_INSTRUMENTS)
+
+
+def filed_findings(a: Assessment) -> list[Finding]:
+    """The findings the filed dossier may print."""
+    return [
+        f
+        for f in a.findings
+        if f.id not in INTERNAL_FINDINGS and not any(_internal(c) for c in f.citations)
+    ]
+
+
 def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules) -> Item:
     criteria = LENSES[section_id]
-    relevant = [f for f in a.findings if f.criterion in criteria and f.severity != "info"]
+    relevant = [f for f in filed_findings(a) if f.criterion in criteria and f.severity != "info"]
     issues = [f"{f.message} ({'; '.join(f.citations)})" for f in relevant] or [
         "No issue was found for this aspect."
     ]
@@ -426,7 +446,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
             str(c.inherent_points),
             str(c.points),
             c.reason,
-            "; ".join(c.citations),
+            "; ".join(cite for cite in c.citations if not _internal(cite)),
         ]
         for c in a.risk.contributions
     ]
@@ -441,7 +461,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
         part_a=part_a,
         part_b=part_b,
         risk_rows=risk_rows,
-        findings=a.findings,
+        findings=filed_findings(a),
         inherent=f"{a.risk.inherent.score} ({a.risk.inherent.level})",
         residual=f"{a.risk.residual.score} ({a.risk.residual.level})",
     )
@@ -757,7 +777,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                     row=Row(
                         Text2("Rủi ro", "Risks"),
                         f"Inherent risk {a.risk.inherent.score} ({a.risk.inherent.level}); residual risk "
-                        f"{a.risk.residual.score} ({a.risk.residual.level}); {len(a.findings)} findings",
+                        f"{a.risk.residual.score} ({a.risk.residual.level}); {len(filed_findings(a))} findings",
                     ),
                 ),
             ],
@@ -788,7 +808,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
             )
         evaluation = [
             f.message
-            for f in a.findings
+            for f in filed_findings(a)
             if f.subject.startswith(f"recipients[{intake.recipients.index(r)}]")
         ]
         rec_items.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
@@ -29,17 +29,26 @@ from dtia.law.models import (
     DataCategory,
     DateValue,
     Exemption,
+    FilingChannel,
     FindingBasis,
+    FineCap,
+    FineScale,
     FormField,
     FormSection,
     LawFiles,
     Limb,
+    Limitation,
+    LocalisationLine,
     Period,
     ProvidedService,
+    RevenueBand,
+    RevenueBase,
+    Sanction,
+    SanctionMeasure,
     Threshold,
 )
 
-__all__ = ["Rules", "law_files", "load_rules"]
+__all__ = ["Rules", "law_files", "load_rules", "transitions"]
 
 T = TypeVar("T", bound=Cited)
 
@@ -171,6 +180,95 @@ class Rules:
         )
         return entry.citations
 
+    def has_basis(self, finding_id: str, case: str = "default") -> bool:
+        """Whether finding ``finding_id`` has a basis in force (a duty dated in the law data)."""
+        return any(
+            b.id == finding_id and b.case == case and b.in_force(self.on)
+            for b in self.files.finding_bases
+        )
+
+    def instrument_from(self, instrument_id: str) -> date:
+        """The day an instrument took effect."""
+        found = [i for i in self.files.instruments if i.id == instrument_id]
+        if not found:
+            raise RulesError(f"law data does not define the instrument {instrument_id!r}")
+        return found[0].effective_from
+
+    def filing_channel(self, procedure: str) -> FilingChannel:
+        """Where, how and to whom the dossier (or an update) is filed on this date."""
+        return _one_in_force(
+            (c for c in self.files.filing_channels if c.procedure == procedure),
+            self.on,
+            f"the filing channel for {procedure!r}",
+        )
+
+    def filing_channel_after(self, channel: FilingChannel) -> FilingChannel | None:
+        """The route that follows ``channel`` once it ends (None when it does not end)."""
+        if channel.effective_to is None:
+            return None
+        nxt = channel.effective_to + timedelta(days=1)
+        return _one_in_force(
+            (c for c in self.files.filing_channels if c.procedure == channel.procedure),
+            nxt,
+            f"the filing channel for {channel.procedure!r}",
+        )
+
+    def sanctions(self) -> list[Sanction]:
+        return [s for s in self.files.sanctions if s.in_force(self.on)]
+
+    def sanction(self, sanction_id: str) -> Sanction | None:
+        """The sanction ``sanction_id`` if it is in force (Decree 330 from 19 August 2026)."""
+        found = [s for s in self.sanctions() if s.id == sanction_id]
+        return found[0] if found else None
+
+    def measure(self, code: str) -> SanctionMeasure:
+        return self._by(self.files.sanction_measures, "code", code, "sanction measure")
+
+    def fine_scale(self, domain: str) -> FineScale:
+        return self._by(self.files.fine_scales, "domain", domain, "fine scale")
+
+    def fine_cap(self, kind: str) -> FineCap:
+        return self._by(self.files.fine_caps, "kind", kind, "fine cap")
+
+    def fined_as_individual(self, size: str | None) -> tuple[str, ...] | None:
+        """The citations by which a business of ``size`` is fined as an individual, if it is."""
+        for rule in self.files.fined_as_individuals:
+            if rule.code == size and rule.in_force(self.on):
+                return rule.citations
+        return None
+
+    def revenue_bases(self) -> list[RevenueBase]:
+        return [b for b in self.files.revenue_bases if b.in_force(self.on)]
+
+    def revenue_band(self, people: int) -> RevenueBand | None:
+        """The Decree 330 Art 56(3)-(4) band for a leak of data of ``people`` citizens."""
+        for band in self.files.revenue_bands:
+            if (
+                band.in_force(self.on)
+                and people >= band.people_at_least
+                and (band.people_below is None or people < band.people_below)
+            ):
+                return band
+        return None
+
+    def limitation(self) -> Limitation:
+        return _one_in_force(self.files.limitation, self.on, "the limitation period")
+
+    def localisation_line(self, code: str) -> LocalisationLine | None:
+        """The telecom, Internet or cloud industry code ``code``, if it is one."""
+        lines = [
+            b
+            for b in self.files.localisation_business_lines
+            if b.code == code and b.in_force(self.on)
+        ]
+        return lines[0] if lines else None
+
+    def service_user_kinds(self) -> dict[str, tuple[str, ...]]:
+        """Subject-group kinds read as users of the service, with their citations."""
+        return {
+            k.code: k.citations for k in self.files.localisation_user_kinds if k.in_force(self.on)
+        }
+
     def clauses(self, group: str) -> list[ContractClause]:
         return [c for c in self.files.contract_clauses if c.group == group and c.in_force(self.on)]
 
@@ -200,6 +298,35 @@ class Rules:
         import holidays as holidays_lib  # fallback only; its calendar is not part of the rules
 
         return {d: str(n) for d, n in holidays_lib.country_holidays("VN", years=year).items()}
+
+
+def transitions() -> tuple[date, ...]:
+    """Every day on which a dated value of the law data enters or leaves force (the day after
+    its effective_to), holidays aside: on those days the same facts may give another result.
+    """
+    files, _ = law_files()
+    dated: list[Cited] = [
+        *files.instruments,
+        *files.filing_channels,
+        *files.finding_bases,
+        *files.fine_scales,
+        *files.fine_caps,
+        *files.revenue_bases,
+        *files.revenue_bands,
+        *files.sanction_measures,
+        *files.limitation,
+        *files.sanctions,
+        *files.localisation_business_lines,
+        *files.localisation_user_kinds,
+        *files.exemptions,
+        *files.provided_services,
+        *files.criteria,
+        *(v for values in files.periods.values() for v in values),
+        *(v for values in files.thresholds.values() for v in values),
+    ]
+    days = {v.effective_from for v in dated}
+    days |= {v.effective_to + timedelta(days=1) for v in dated if v.effective_to is not None}
+    return tuple(sorted(days))
 
 
 def load_rules(on: date) -> Rules:

@@ -7,6 +7,7 @@ value without a citation or a citation in the wrong form fails loudly at load ti
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Annotated, Literal
@@ -15,11 +16,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 # "Law 91/2025 Art 20(1)(b)", "Decree 356/2025 Art 4(1)(đ)", "Decree 356/2025 Form 09 §A.II.3",
 # "Civil Code 2015 Art 148(5)", "Labour Code 2019 Art 112(1)".
+# "Resolution 22/2026 App I.7 §B.I": Appendix I.7, Part B, item I of the Resolution.
 CITATION_RE = re.compile(
-    r"^(?:(?:Law (?:91/2025|60/2024|103/2016)|Decree (?:356/2025|13/2023|330/2026|165/2025)|"
-    r"Decision (?:20/2025|27/2018)|Civil Code 2015|Labour Code 2019) Art \d+(?:\([0-9a-zđ]+\))*"
+    r"^(?:(?:Law (?:91/2025|60/2024|103/2016)|Decree (?:356/2025|13/2023|330/2026|333/2026|165/2025)|"
+    r"Resolution 22/2026|Decision (?:20/2025|27/2018)|Civil Code 2015|Labour Code 2019) "
+    r"Art \d+(?:\([0-9a-zđ]+\))*"
     r"|Decree 356/2025 Form 0\d[ab]?(?: §[A-Z][A-Za-z0-9.]*)?"
     r"|Decree 13/2023 Form 0\d"
+    r"|Resolution 22/2026 App I{1,2}(?:\.\d+)?(?: §[A-Z](?:\.[IVX]+)?)?"
     r"|Government notice [0-9A-Za-zĐđ/.-]+)$"
 )
 
@@ -149,6 +153,153 @@ class FindingBasis(Cited):
 
     id: str = Field(pattern=r"^C([1-9]|1[0-7])\.[a-z0-9-]+$")
     case: str = "default"
+
+
+class FilingChannel(Cited):
+    """Where a dossier (or its update) is sent, how, and who processes it, while in force.
+
+    Dated: Resolution 22/2026 routes filings through the Ministry from 29 April 2026 to
+    1 March 2027 inclusive; before and after, Decree 356 Art 18(4) and Art 20(3) apply.
+    """
+
+    procedure: Literal["initial_filing", "update"]
+    receiving_body_vi: str  # the article's own words
+    receiving_body_en: str
+    channels: tuple[
+        Literal["online", "national_public_service_portal", "in_person", "post"], ...
+    ] = Field(min_length=1)
+    channels_vi: str  # the article's own words
+    processed_by_vi: str
+    processed_by_en: str
+    # UNCERTAIN points of the text and the conservative reading taken, said in the output.
+    uncertain: tuple[str, ...] = ()
+
+
+FineDomain = Literal["personal_data", "cybersecurity"]
+CapKind = Literal["personal_data_cross_border", "personal_data", "cybersecurity"]
+Party = Literal["organisation", "individual"]
+FindingSeverity = Literal["blocker", "high", "medium", "low", "info"]
+
+
+class FineScale(Cited):
+    """For whom a section of Decree 330 states its amounts, and what the other party pays."""
+
+    domain: FineDomain
+    stated_for: Party
+    other_pays: Literal["half", "double"]
+    label_en: str
+
+
+class FinedAsIndividual(Cited):
+    """A kind of business fined at the level of an individual (Decree 330 Art 2(3))."""
+
+    code: Literal["micro", "small", "startup", "medium", "large", "household"]
+    label_en: str
+
+
+class FineCap(Cited):
+    """The highest fine for a kind of violation (Decree 330 Art 7(3)-(4))."""
+
+    kind: CapKind
+    organisation_vnd: int = Field(gt=0)  # the fixed cap, or the floor of a revenue-based cap
+    individual_vnd: int = Field(gt=0)
+    revenue_percent: int | None = Field(default=None, gt=0, le=100)
+    label_en: str
+
+
+class RevenueBase(Cited):
+    """A reading of the revenue a percentage fine is counted on (they differ: reference #5)."""
+
+    code: str
+    label_vi: str  # the article's own words
+    label_en: str
+
+
+class RevenueBand(Cited):
+    """A band of the revenue-based fine of Decree 330 Art 56(3), with its Art 56(4) fallback."""
+
+    point: Literal["a", "b", "c"]
+    people_at_least: int = Field(ge=0)
+    people_below: int | None = None
+    percent_min: int = Field(gt=0)
+    percent_max: int = Field(gt=0)
+    fallback_min_vnd: int = Field(gt=0)
+    fallback_max_vnd: int = Field(gt=0)
+    measures: tuple[str, ...] = ()
+
+
+class SanctionMeasure(Cited):
+    """An additional sanction or remedial measure of Decree 330."""
+
+    code: str
+    kind: Literal["additional", "remedial"]
+    label_vi: str  # the article's own words
+    label_en: str
+
+
+class Limitation(Cited):
+    years: int = Field(gt=0)
+    label_en: str
+
+
+class Sanction(Cited):
+    """A violation Decree 330 fines, the findings it matches and what follows from it.
+
+    A finding matches when its id is listed and, where ``when_cites`` is given, it cites one
+    of those articles (a contract that lacks the data-subject-rights element, say), and,
+    where ``when_severity`` is given, its severity is one of those.
+    """
+
+    id: str = Field(pattern=r"^d330-[0-9a-zđ-]+$")
+    clause: Citation  # the article that states the fine, also the first citation
+    domain: FineDomain
+    cap: CapKind
+    violation_vi: str  # the clause's own words
+    violation_en: str
+    fine_min_vnd: int = Field(gt=0)
+    fine_max_vnd: int = Field(gt=0)
+    measures: tuple[str, ...] = ()
+    revenue_fine_if_leak: bool = False  # Art 56(3)-(4) where the act leads to a leak
+    findings: tuple[Annotated[str, Field(pattern=r"^C([1-9]|1[0-7])\.[a-z0-9-]+$")], ...] = Field(
+        min_length=1
+    )
+    when_cites: tuple[Citation, ...] = ()
+    when_severity: tuple[FindingSeverity, ...] = ()
+    uncertain: str | None = None
+
+    @model_validator(mode="after")
+    def _clause_first(self) -> Sanction:
+        if self.citations[0] != self.clause:
+            raise ValueError("a sanction's first citation is its clause")
+        if self.fine_min_vnd > self.fine_max_vnd:
+            raise ValueError("fine_min_vnd is above fine_max_vnd")
+        return self
+
+
+class LocalisationLine(Cited):
+    """A registered industry code (VSIC) of a telecom, Internet or cloud (hosting) provider,
+    whose users' data Decree 333/2026 Art 19 keeps in Vietnam."""
+
+    code: str = Field(pattern=r"^\d{1,5}$")
+    sector: Literal["telecom", "internet", "cloud"]
+    label_vi: str
+    label_en: str
+
+
+class ServiceUserKind(Cited):
+    """A subject-group kind read as users of the service (Decree 333/2026 Art 3(1)-(2))."""
+
+    code: Literal[
+        "customers",
+        "prospects",
+        "employees",
+        "job_applicants",
+        "partner_staff",
+        "website_visitors",
+        "minors",
+        "other",
+    ]
+    label_en: str
 
 
 class ContractClause(Cited):
@@ -289,6 +440,17 @@ class LawFiles(Strict):
     update_triggers: tuple[UpdateTrigger, ...]
     holidays: tuple[Holiday, ...]
     holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
+    filing_channels: tuple[FilingChannel, ...]
+    fine_scales: tuple[FineScale, ...]
+    fined_as_individuals: tuple[FinedAsIndividual, ...]
+    fine_caps: tuple[FineCap, ...]
+    revenue_bases: tuple[RevenueBase, ...]
+    revenue_bands: tuple[RevenueBand, ...]
+    sanction_measures: tuple[SanctionMeasure, ...]
+    limitation: tuple[Limitation, ...]
+    sanctions: tuple[Sanction, ...]
+    localisation_business_lines: tuple[LocalisationLine, ...]
+    localisation_user_kinds: tuple[ServiceUserKind, ...]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LawFiles:
@@ -299,4 +461,36 @@ class LawFiles(Strict):
                 raise ValueError(
                     f"provided service {svc.code!r} names unknown exemptions {unknown}"
                 )
+        measures = {m.code for m in self.sanction_measures}
+        for band in self.revenue_bands:
+            if unknown := sorted(set(band.measures) - measures):
+                raise ValueError(f"revenue band {band.point!r} names unknown measures {unknown}")
+        for sanction in self.sanctions:
+            if unknown := sorted(set(sanction.measures) - measures):
+                raise ValueError(f"sanction {sanction.id!r} names unknown measures {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _dated_values_follow_each_other(self) -> LawFiles:
+        """Values of one key that change over time neither overlap nor leave a day uncovered
+        between them, so that on any date exactly one applies (a value that ends falls back
+        to the next one from the day after its effective_to)."""
+        families: dict[str, list[Cited]] = {}
+        for ch in self.filing_channels:
+            families.setdefault(f"filing channel {ch.procedure!r}", []).append(ch)
+        for b in self.finding_bases:
+            families.setdefault(f"finding basis {b.id!r} ({b.case})", []).append(b)
+        for name, values in families.items():
+            ordered = sorted(values, key=lambda v: v.effective_from)
+            for before, after in itertools.pairwise(ordered):
+                if before.effective_to is None or before.effective_to >= after.effective_from:
+                    raise ValueError(
+                        f"{name}: values in force from {before.effective_from} "
+                        f"and {after.effective_from} overlap"
+                    )
+                if (after.effective_from - before.effective_to).days != 1:
+                    raise ValueError(
+                        f"{name}: no value is in force between "
+                        f"{before.effective_to} and {after.effective_from}"
+                    )
         return self
