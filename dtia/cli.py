@@ -763,20 +763,19 @@ def mail_test(
     from datetime import UTC, datetime
 
     from dtia.notify.service import Notifier, addresses
+    from dtia.notify.smtp import MailError
     from dtia.register import Register
 
     notifier = Notifier(Register())
     if not notifier.enabled:
-        _error("error:", "DTIA_SMTP_URL is not set: dtia sends no e-mail")
-        raise typer.Exit(2)
+        raise UsageProblem("DTIA_SMTP_URL is not set: dtia sends no e-mail")
     targets = addresses(to) if to is not None else notifier.legal
     if not targets:
         why = "no address: set DTIA_LEGAL_EMAIL" if to is None else f"{to!r} is no e-mail address"
         raise typer.BadParameter(why, param_hint="--to")
     outcome = notifier.check(to=targets, now=datetime.now(UTC))
     if outcome.status != "sent":
-        _error("error:", outcome.error)
-        raise typer.Exit(1)
+        raise MailError(outcome.error)
     Console(highlight=False, markup=False).print(f"test message sent to {', '.join(targets)}")
 
 

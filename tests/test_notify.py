@@ -429,3 +429,47 @@ def test_the_filing_clock_mails_legal_and_records_it_with_the_run(
     assert len(smtp.messages) == 1 and smtp.envelopes[0].rcpt_tos == [LEGAL]
     filing_clock(as_of=AUG1)  # a second run the same day sends nothing
     assert len(smtp.messages) == 1
+
+
+def test_each_reason_is_sent_once_on_either_database(
+    db_url: str, tmp_path: Path, smtp: Inbox
+) -> None:
+    settings = _settings(tmp_path, smtp.url).model_copy(update={"database_url": db_url})
+    register = Register(settings)
+    try:
+        loaded = load_intake(BIZFLY)
+        register.save(loaded, assess(loaded, AUG1), actor="t")
+        rows = register.deadlines(as_of=AUG1)
+        first = Notifier(register).daily(rows, as_of=AUG1, now=_at(AUG1))
+        second = Notifier(register).daily(rows, as_of=AUG1, now=_at(AUG1, 9))
+        assert [o.status for o in first] == ["sent"] and second == []
+        assert len(smtp.messages) == 1
+        (row,) = _rows(register)
+        assert (row.status, row.recipients, row.language) == ("sent", LEGAL, "vi")
+        assert row.message_id == smtp.messages[0]["Message-ID"]
+    finally:
+        register.engine.dispose()
+
+
+def test_mail_test_checks_the_settings(tmp_path: Path, smtp: Inbox) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DTIA_DATA_DIR": str(tmp_path), "DTIA_SMTP_URL": smtp.url}
+    env.pop("DTIA_DATABASE_URL", None)
+    env.pop("DTIA_LEGAL_EMAIL", None)
+    dtia = [sys.executable, "-m", "dtia.cli", "mail", "test"]
+    ok = subprocess.run([*dtia, "--to", LEGAL], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert smtp.envelopes[-1].rcpt_tos == [LEGAL]
+    assert smtp.messages[-1]["Subject"] == "dtia: thư thử nghiệm"
+    no_address = subprocess.run(dtia, env=env, capture_output=True, text=True)
+    assert no_address.returncode == 2 and "DTIA_LEGAL_EMAIL" in no_address.stderr
+    env["DTIA_SMTP_URL"] = "http://u:s3cret@mail.example.vn"
+    bad = subprocess.run([*dtia, "--to", LEGAL], env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "DTIA_SMTP_URL: the scheme must be" in bad.stderr
+    assert "s3cret" not in bad.stderr and "Traceback" not in bad.stderr
+    del env["DTIA_SMTP_URL"]
+    unset = subprocess.run([*dtia, "--to", LEGAL], env=env, capture_output=True, text=True)
+    assert unset.returncode == 1 and "DTIA_SMTP_URL is not set" in unset.stderr
