@@ -872,6 +872,54 @@ def users_list() -> None:
     Console(highlight=False, markup=False).print(table)
 
 
+@users_app.command("calendar")
+def users_calendar(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Issue the user's calendar feed of deadlines; its address is the last line printed.
+
+    A calendar app subscribes to the address; the token in it opens the feed and nothing
+    else, and stops when the user is revoked or a new feed is issued."""
+    from datetime import UTC, datetime
+
+    from dtia.portal.feeds import Feeds
+    from dtia.register import Register
+
+    register = Register()
+    token = Feeds(register.engine).issue(name, now=datetime.now(UTC))
+    err.print(f"calendar feed of {name}; keep the address, it is shown once:")
+    print(f"{register.settings.portal_url.rstrip('/')}/api/deadlines.ics?token={token}")
+
+
+mail_app = typer.Typer(help="E-mail notifications (DTIA_SMTP_URL).", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("test")
+def mail_test(
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Addresses to write to (default: DTIA_LEGAL_EMAIL)."),
+    ] = None,
+) -> None:
+    """Send a test message through DTIA_SMTP_URL, to check the mail settings."""
+    from datetime import UTC, datetime
+
+    from dtia.notify.service import Notifier, addresses
+    from dtia.notify.smtp import MailError
+    from dtia.register import Register
+
+    notifier = Notifier(Register())
+    if not notifier.enabled:
+        raise UsageProblem("DTIA_SMTP_URL is not set: dtia sends no e-mail")
+    targets = addresses(to) if to is not None else notifier.legal
+    if not targets:
+        why = "no address: set DTIA_LEGAL_EMAIL" if to is None else f"{to!r} is no e-mail address"
+        raise typer.BadParameter(why, param_hint="--to")
+    outcome = notifier.check(to=targets, now=datetime.now(UTC))
+    if outcome.status != "sent":
+        raise MailError(outcome.error)
+    Console(highlight=False, markup=False).print(f"test message sent to {', '.join(targets)}")
+
+
 @app.command()
 def portal(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

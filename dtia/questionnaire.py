@@ -71,6 +71,8 @@ def context(intake: TransferIntake, recipient_id: str, rules: Rules) -> dict[str
         "asked_by": intake.transferor.name_foreign or intake.transferor.name_vi,
         "asked_by_vi": intake.transferor.name_vi,
         "recipient": {"id": recipient.id, "name": recipient.name, "country": recipient.country},
+        # whom the questionnaire's link and reminders are e-mailed to (dtia.notify)
+        "contact": {"name": recipient.pdp_contact.name, "email": recipient.pdp_contact.email},
         "service": recipient.service,
         "purposes": sorted({f.purpose for f in flows} or set(intake.transfer.purposes)),
         "data": [

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from dtia.dossier.build import build_for_register, build_update_notice
+from dtia.i18n import VIETNAM
+from dtia.notify.service import Notifier, safely
 from dtia.portfolio import Reassessor
 from dtia.register import Register
 from flows.assess import today_in_vietnam
@@ -81,9 +83,12 @@ def reassess_portfolio(
 
 @flow(name="filing-clock")
 def filing_clock(as_of: date | None = None) -> list[dict[str, Any]]:
-    """Every open statutory deadline; an event for each one due soon or overdue."""
+    """Every open statutory deadline; an event for each one due soon or overdue; e-mail to
+    legal about the deadlines whose announcement is due and reminders to recipients whose
+    questionnaire link expires in 7, 3 or 1 days (when DTIA_SMTP_URL is set)."""
     when = as_of or today_in_vietnam()
-    rows = Register().deadlines(as_of=when)
+    register = Register()
+    rows = register.deadlines(as_of=when)
     for r in rows:
         if r["status"] in ("due_soon", "overdue"):
             emit_event(
@@ -105,6 +110,20 @@ def filing_clock(as_of: date | None = None) -> list[dict[str, Any]]:
                     )
                 },
             )
+    logger = get_run_logger()
+    # a given as_of is checked as at the hour of the daily schedule (07:00 in Vietnam)
+    now = datetime.now(UTC) if as_of is None else datetime.combine(as_of, time(7), VIETNAM)
+    mails = safely(
+        logger,
+        "filing clock",
+        lambda: Notifier(register, log=logger).daily(rows, as_of=when, now=now),
+    )
+    if mails:  # what was sent and what failed stays with the run
+        create_markdown_artifact(
+            key="notifications",
+            markdown="\n".join(f"- {m.line()}" for m in mails) + "\n",
+            description=f"E-mail of the filing clock as of {when.isoformat()}",
+        )
     create_table_artifact(
         key="deadlines",
         table=rows or [{"transfer_id": "—", "kind": "no open deadline"}],

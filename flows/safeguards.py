@@ -9,7 +9,8 @@ answer is in, so a run that times out leaves no half-written assessment.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake, Safeguards, with_safeguards
 from dtia.law import load_rules
+from dtia.notify.service import Notifier, safely
 from dtia.portal.links import LINK_DAYS
 from dtia.questionnaire import context
 from dtia.register import Register
@@ -94,6 +96,20 @@ def collect_safeguards(
             ),
             description=f"Where legal issues the questionnaire link for {r.id}",
         )
+        now = datetime.now(UTC)
+        notice = partial(
+            Notifier(register, log=logger).run_waiting,
+            questionnaire_id=questionnaire_id,
+            transfer_id=intake.transfer.id,
+            title=intake.transfer.title,
+            recipient_id=r.id,
+            recipient=r.name,
+            country=r.country,
+            page_url=issue_at,
+            waits_until=now + timedelta(seconds=timeout_seconds),
+            now=now,
+        )
+        safely(logger, "waiting", notice)  # legal hears where to issue the link
         logger.info(
             "Waiting for %s to answer the safeguards questionnaire (legal issues its link on "
             "the portal at %s, or dtia safeguards submit %s %s FILE)",

@@ -36,3 +36,5 @@ def test_the_wheel_ships_data_and_templates(tmp_path: Path) -> None:
     portal = {p.name for p in (ROOT / "templates" / "portal").iterdir()}
     assert {f"dtia_templates/portal/{n}" for n in portal} <= names
     assert "dtia/portal/app.py" in names
+    assert {f"dtia/locale/{lang}/LC_MESSAGES/dtia.po" for lang in ("vi", "en", "ja")} <= names
+    assert "dtia/notify/service.py" in names

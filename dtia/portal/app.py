@@ -29,6 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -41,8 +42,12 @@ from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.filing import EVENTS, Event, FilingError
+from dtia.i18n import language
 from dtia.intake import Evidence, format_loc, parse_safeguards
+from dtia.notify import ics
+from dtia.notify.service import Notifier, deadline_items, safely
 from dtia.portal.accounts import Accounts, BrowserSession, Role, User
+from dtia.portal.feeds import Feeds
 from dtia.portal.limits import MIB, BodyLimit
 from dtia.portal.links import LinkError, Links
 from dtia.portal.reader import Reader
@@ -193,6 +198,8 @@ def create_app(
     links = Links(register)
     reader = Reader(register)
     runs = Runs(register)
+    notifier = Notifier(register)
+    feeds = Feeds(register.engine)
     env = _environment()
     # Secure even on http://127.0.0.1: browsers treat loopback as a secure origin, and a
     # portal reached from elsewhere must be behind HTTPS anyway.
@@ -564,6 +571,18 @@ def create_app(
                 partial(links.issue, transfer_id, recipient_id, actor=who.user.name), now=clock()
             )
             url = f"{register.settings.portal_url.rstrip('/')}/q/{token}"
+            mailed = await run_in_threadpool(
+                safely,
+                log,
+                "link",
+                partial(
+                    notifier.link_issued,
+                    transfer_id=transfer_id,
+                    recipient_id=recipient_id,
+                    url=url,
+                    now=clock(),
+                ),
+            )
             return page(
                 request,
                 "link.html.j2",
@@ -571,6 +590,7 @@ def create_app(
                 transfer_id=transfer_id,
                 recipient_id=recipient_id,
                 url=url,
+                mailed=mailed,
             )
 
     @app.get(
@@ -700,7 +720,24 @@ def create_app(
                     resumed = True
                 except ResumeError:
                     resumed = False  # stored; the next run uses it (the page says so to legal)
-            return page(request, "answered.html.j2", None, q=done, resumed=resumed)
+            response = page(request, "answered.html.j2", None, q=done, resumed=resumed)
+            # legal hears of the answer once the recipient has its page
+            response.background = BackgroundTask(
+                safely,
+                log,
+                "answered",
+                partial(
+                    notifier.answered,
+                    questionnaire_id=done.id,
+                    transfer_id=done.transfer_id,
+                    context=done.context,
+                    recipient_id=done.recipient_id,
+                    safeguards=stored,
+                    resumed=resumed,
+                    now=clock(),
+                ),
+            )
+            return response
 
     # --- JSON API --------------------------------------------------------------------------
 
@@ -806,6 +843,43 @@ def create_app(
     def api_deadlines(who: Anyone) -> list[dict[str, Any]]:
         """Every open statutory deadline, soonest first."""
         return register.deadlines(as_of=today())
+
+    @app.get(
+        "/api/deadlines.ics",
+        tags=["register"],
+        response_class=Response,
+        responses={200: {"content": {"text/calendar": {}}}},
+    )
+    def api_deadlines_ics(
+        request: Request, token: str | None = None, lang: str | None = None
+    ) -> Response:
+        """Every open statutory deadline as an iCalendar feed for legal's calendar: send
+        ``Authorization: Bearer TOKEN``, or subscribe to the address with ``?token=`` and the
+        read-only feed token of ``dtia users calendar NAME``. ``lang``: vi (default) or en."""
+        if token is not None:
+            if feeds.user(token) is None:
+                raise PortalError(401, "this calendar feed token is not valid (or was replaced)")
+        elif _principal(request) is None:
+            raise PortalError(
+                401, "sign in first (send Authorization: Bearer TOKEN, or ?token=FEED_TOKEN)"
+            )
+        on = today()
+        rows = register.deadlines(as_of=on)
+        body = ics.feed(
+            deadline_items(register, rows, as_of=on),
+            statuses={
+                (r["transfer_id"], r["kind"], date.fromisoformat(r["due"])): r["status"]
+                for r in rows
+            },
+            now=clock(),
+            portal_url=register.settings.portal_url,
+            lang="en" if language(lang) == "en" else "vi",
+        )
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'inline; filename="dtia-deadlines.ics"'},
+        )
 
     @app.post("/api/runs", tags=["runs"], status_code=202)
     async def api_start_run(request: Request, who: Officer) -> dict[str, Any]:
@@ -913,6 +987,7 @@ ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
     ("POST", "/api/transfers/{transfer_id}/approvals"): LEGAL,
     ("POST", "/api/transfers/{transfer_id}/filing-events"): LEGAL,
     ("GET", "/api/deadlines"): ALL,
+    ("GET", "/api/deadlines.ics"): ALL,
     ("POST", "/api/runs"): OFFICER,
     ("GET", "/api/runs/{run_id}"): OFFICER,
 }

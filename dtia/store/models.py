@@ -223,3 +223,38 @@ class UpdateDraftRow(SQLModel, table=True):
     notice_sha256: str | None = Field(default=None, max_length=64)
     status: str = "draft"
     created_at: datetime
+
+
+class NotificationRow(SQLModel, table=True):
+    """An e-mail dtia sent, or tried to, for one reason (``kind`` and ``key``: a deadline's
+    announcement, a link, a reminder): the reason is unique, so nothing is sent twice. A
+    failed one is tried again by the next check; ``sending`` is claimed while it goes out."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # deadline | link | reminder | answered | waiting
+    key: str = Field(max_length=200)
+    transfer_id: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="sending", max_length=16)  # sending | sent | failed
+    recipients: str = ""  # the To addresses, comma-separated
+    subject: str = ""
+    language: str = Field(default="vi", max_length=8)
+    message_id: str | None = Field(default=None, max_length=200)
+    error: str | None = None  # one line: why the last attempt failed
+    attempts: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+
+class CalendarFeedRow(SQLModel, table=True):
+    """A user's calendar feed of deadlines (``/api/deadlines.ics?token=``): a read-only
+    token of its own, valid while the user's API token is the one it was issued under."""
+
+    __tablename__ = "calendar_feeds"
+
+    token_sha256: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(max_length=100, index=True)
+    user_token_sha256: str = Field(max_length=64)
+    created_at: datetime
