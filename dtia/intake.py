@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from dtia.errors import IntakeError, Problem
+from dtia.evidence import file_problems
 from dtia.intake_checks import semantic_problems
 
 SCHEMA_ID = "dtia.intake/v1"
@@ -686,6 +687,7 @@ def _file_facts(
             problems.append(Problem(key_path, f"file {rel!r} does not exist next to the intake"))
         else:
             content = target.read_bytes()
+            problems += file_problems(key_path, rel, content)
             text = (
                 content.decode("utf-8", errors="replace")
                 if target.suffix.lower() in TEXT_SUFFIXES

@@ -29,7 +29,7 @@ from dtia.portfolio import Reassessor
 from dtia.register import Register
 from dtia.store import repo
 from dtia.store.models import AssessmentRow, DossierRow
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, tiny_pdf
 
 SAVED_ON = date(2026, 11, 22)
 LATER = date(2027, 1, 5)  # the Bizfly recipient's SOC 2 report ended on 2026-12-31
@@ -119,7 +119,7 @@ def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_pat
     answer = Safeguards.model_validate(recipient.pop("safeguards"))
     (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
 
-    pdf = b"%PDF-1.4 evidence uploaded by the recipient"
+    pdf = tiny_pdf()  # evidence uploaded by the recipient
     sha = hashlib.sha256(pdf).hexdigest()
     stored = register.settings.data_dir / STORED_EVIDENCE / sha[:2] / f"{sha}.pdf"
     stored.parent.mkdir(parents=True)

@@ -198,10 +198,18 @@ def verify(pdf: bytes) -> Verification:
 
 def read_files(loaded: LoadedIntake, base: Path, data_dir: Path | None = None) -> dict[str, bytes]:
     """The bytes of every file the intake names, read from its folder (and uploaded
-    evidence from the data folder)."""
-    return {
-        name: (file_root(name, base, data_dir) / name).read_bytes() for name in sorted(loaded.files)
-    }
+    evidence from the data folder). Each must still be the file that was checked and hashed
+    when the intake was loaded (a run may wait a day for a recipient): one swapped since,
+    for anything from an unchecked file to a program, is refused rather than embedded."""
+    files: dict[str, bytes] = {}
+    for name in sorted(loaded.files):
+        data = (file_root(name, base, data_dir) / name).read_bytes()
+        if _sha(data) != loaded.files[name].sha256:
+            raise DossierError(
+                f"{name!r} changed after the intake was checked; assess the transfer again"
+            )
+        files[name] = data
+    return files
 
 
 def build_update_notice(

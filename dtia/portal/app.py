@@ -36,6 +36,7 @@ from dtia.config import Settings
 from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
+from dtia.evidence import pdf_problem
 from dtia.filing import EVENTS, Event, FilingError
 from dtia.intake import parse_safeguards
 from dtia.portal.accounts import Accounts, BrowserSession, Role, User
@@ -544,8 +545,10 @@ def create_app(
                 upload = form.get(f"evidence_file_{i}")
                 if isinstance(upload, UploadFile) and upload.filename:
                     data = await _read_limited(upload, MAX_EVIDENCE)
-                    if not data.startswith(b"%PDF-"):
-                        raise PortalError(400, f"{upload.filename}: evidence must be a PDF file")
+                    # parsed, not sniffed: it is embedded in dossiers and shipped in bundles
+                    problem = await run_in_threadpool(pdf_problem, data)
+                    if problem is not None:
+                        raise PortalError(400, f"{upload.filename}: evidence {problem}")
                     title = _field(form, f"evidence_title_{i}").strip() or upload.filename
                     evidence.append((title[:200], data))
             try:
