@@ -16,6 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from isolation import own_environment
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
@@ -34,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    own_environment()  # it reads no register; nothing in the environment may change that
     as_of = date(2026, 11, 22)
     loaded = load_intake(INTAKE)
     assessment = assess(loaded, as_of)
