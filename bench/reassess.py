@@ -29,6 +29,9 @@ from typing import Any
 
 import psutil
 import yaml
+from isolation import own_environment
+
+from dtia import lifeline
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "bizfly-cloud-support-desk"
@@ -47,7 +50,7 @@ def build_register(folder: Path, n: int, changed: int, expired: int) -> None:
     from dtia.store import repo
 
     base = yaml.safe_load((EXAMPLE / "intake.yaml").read_text(encoding="utf-8"))
-    register = Register(Settings(data_dir=folder / "data"))
+    register = Register(Settings(data_dir=folder / "data", database_url=None))
     with Session(register.engine) as session:
         for i in range(n):
             data = copy.deepcopy(base)
@@ -86,6 +89,7 @@ def build_register(folder: Path, n: int, changed: int, expired: int) -> None:
 
 
 def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+    home.mkdir(parents=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -109,9 +113,11 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
             "--no-ui",
         ],
         env=env,
+        cwd=home,  # no .env or prefect.toml of the caller's folder is read
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    lifeline.adopt(proc.pid)  # stopped even if the benchmark is killed
     while True:
         try:
             with urllib.request.urlopen(f"{api}/health", timeout=2):
@@ -127,7 +133,8 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
 class PeakRss:
     """Peak resident memory of this process and its worker processes together, sampled in
     the background (ru_maxrss would see this process alone). The Prefect server is left out,
-    as its start-up time is."""
+    as its start-up time is, and so is the small guard process that stops it should the
+    benchmark be killed."""
 
     def __init__(self, exclude: set[int]) -> None:
         self.exclude = exclude
@@ -168,7 +175,7 @@ def plain(data_dir: Path) -> tuple[float, int]:
     from dtia.portfolio import Reassessor
     from dtia.register import Register
 
-    register = Register(Settings(data_dir=data_dir))
+    register = Register(Settings(data_dir=data_dir, database_url=None))
     start = time.perf_counter()
     with Reassessor(
         register, as_of=LATER, render=build_for_register, notice_renderer=build_update_notice
@@ -203,25 +210,26 @@ def main() -> None:
     expired = args.expired if args.expired is not None else max(1, n // 2000)
 
     work = Path(tempfile.mkdtemp(prefix="dtia-bench-"))
+    # Only the registers and Prefect state built here, for both runs and the render workers:
+    # never the caller's register or Prefect server, whatever the environment names.
+    own_environment(
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_HOME=str(work / "prefect-client"),
+    )
     try:
         build_register(work / "a", n, changed, expired)
         shutil.copytree(work / "a", work / "b", copy_function=shutil.copy2)
-        os.environ.update(
-            {
-                "DO_NOT_TRACK": "1",
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_HOME": str(work / "prefect-client"),
-            }
-        )
         server, api, server_seconds = start_server(work / "prefect")
         try:
+            # the flow reads its register from the environment, like a deployment's worker
             os.environ["PREFECT_API_URL"] = api
             os.environ["DTIA_DATA_DIR"] = str(work / "a" / "data")
             from prefect.logging.handlers import APILogWorker
 
             from flows.reassess import reassess_portfolio
 
-            with PeakRss(exclude={server.pid}) as flow_memory:
+            with PeakRss(exclude={server.pid, *lifeline.guard_pids()}) as flow_memory:
                 start = time.perf_counter()
                 results = reassess_portfolio(as_of=LATER)
                 flow_seconds = time.perf_counter() - start
@@ -229,7 +237,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        with PeakRss(exclude=set()) as plain_memory:
+            lifeline.disown(server.pid)
+        with PeakRss(exclude=set(lifeline.guard_pids())) as plain_memory:
             plain_seconds, plain_changed = plain(work / "b" / "data")
         flow_changed = sum(1 for r in results if r.get("created"))
         assert flow_changed == plain_changed, (flow_changed, plain_changed)

@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from isolation import own_environment
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
@@ -78,6 +79,7 @@ def main() -> None:
         "--token", type=int, default=100_000, help="characters of the unbroken token (0: none)"
     )
     args = parser.parse_args()
+    own_environment()  # it reads no register; nothing in the environment may change that
     as_of = date(2026, 11, 22)
     loaded = load_intake(INTAKE)
     assessment = assess(loaded, as_of)

@@ -1041,6 +1041,15 @@ def _prefect_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def _run_flows_here() -> None:
+    """Before a flow runs in this process: the Prefect defaults, and the temporary server
+    Prefect starts without a configured API made to end with this process, even killed."""
+    _prefect_env()
+    from flows.ephemeral import guard_ephemeral_server
+
+    guard_ephemeral_server()
+
+
 @run_app.command("assess")
 def run_assess(
     intake: Annotated[Path, typer.Argument(metavar="INTAKE")],
@@ -1050,8 +1059,8 @@ def run_assess(
     ] = 24 * 3600,
 ) -> None:
     """Run assess_transfer: safeguards (pausing for missing ones), assessment, dossier, register."""
-    _prefect_env()
     with err.status("starting Prefect and running assess-transfer…"):
+        _run_flows_here()
         from flows.assess import assess_transfer
 
         result = assess_transfer(
@@ -1069,8 +1078,8 @@ def run_assess(
 @run_app.command("reassess")
 def run_reassess(as_of: AsOfOption = None) -> None:
     """Run reassess_portfolio over the register."""
-    _prefect_env()
     with err.status("starting Prefect and re-assessing the register…"):
+        _run_flows_here()
         from flows.reassess import reassess_portfolio
 
         results = reassess_portfolio(as_of=parse_date(as_of) if as_of else None)
@@ -1091,8 +1100,8 @@ def run_reassess(as_of: AsOfOption = None) -> None:
 @run_app.command("clock")
 def run_clock(as_of: AsOfOption = None) -> None:
     """Run filing_clock: every open deadline, with events for the pressing ones."""
-    _prefect_env()
     with err.status("starting Prefect and checking the clocks…"):
+        _run_flows_here()
         from flows.reassess import filing_clock
 
         rows = filing_clock(as_of=parse_date(as_of) if as_of else None)

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from dtia.errors import IntakeError, Problem
+from dtia.evidence import file_problems
 from dtia.intake_checks import semantic_problems
 from dtia.text import checked, checked_line, quoted
 from dtia.yaml_limits import MAX_BYTES, MAX_TEXT, scan
@@ -843,6 +844,7 @@ def _folder_files(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact],
             problems.append(Problem(key_path, f"file {rel!r} does not exist next to the intake"))
         else:
             content = target.read_bytes()
+            problems += file_problems(key_path, rel, content)
             text = (
                 content.decode("utf-8", errors="replace")
                 if target.suffix.lower() in TEXT_SUFFIXES

@@ -21,6 +21,7 @@ from typing import Any
 from dtia.assessment import Assessment
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake
+from dtia.lifeline import watch_parent
 from dtia.register import NoticeRenderer, PendingReassessment, Register, Renderer
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,13 @@ class Reassessor:
         if self.workers == 1 or len(queue) == 1:
             return [_guarded(render, p.loaded, p.assessment, p.files) for p in queue]
         if self._pool is None:
-            # spawn, not fork: the parent may run threads (an API client, a database pool)
+            # spawn, not fork: the parent may run threads (an API client, a database pool);
+            # each worker exits when this process ends, even killed, instead of rendering on
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=watch_parent,
+                initargs=(os.getpid(),),
             )
         futures = [
             self._pool.submit(_guarded, render, p.loaded, p.assessment, p.files) for p in queue

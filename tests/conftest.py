@@ -12,12 +12,25 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-# Before anything imports Prefect: no telemetry, state inside the project, a patient start.
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+# The suite's settings are what the tests pass, never leftovers of the shell it runs in: a
+# developer's register (DTIA_DATABASE_URL, DTIA_DATA_DIR) or Prefect server and database
+# (PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL, a profile) would otherwise reach
+# every flow, CLI and portal the tests start, in this process or in the ones it spawns. Only
+# the DTIA_TEST_ variables, which are meant for the tests, are kept.
+for _key in [k for k in os.environ if k.startswith(("DTIA_", "PREFECT_"))]:
+    if not _key.startswith("DTIA_TEST_"):
+        del os.environ[_key]
+# Before anything imports Prefect: no telemetry, state inside the project, a patient start.
+os.environ.update(
+    {
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_HOME": str(ROOT / ".prefect"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    }
+)
 
 EXAMPLES = ROOT / "examples"
 AS_OF = date(2026, 11, 22)
@@ -29,8 +42,11 @@ def prefect_api() -> Iterator[str]:
 
     # Heartbeats cost about a second per flow run; crash detection is not under test here.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        if os.environ.get("PREFECT_API_URL"):
-            yield os.environ["PREFECT_API_URL"]
+        if url := os.environ.get("DTIA_TEST_PREFECT_API_URL"):  # a server CI started
+            from prefect.settings import PREFECT_API_URL
+
+            with temporary_settings({PREFECT_API_URL: url}):
+                yield url
         else:
             from prefect.testing.utilities import prefect_test_harness  # slow import: lazy
 

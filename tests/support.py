@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -87,3 +88,20 @@ def all_citations(a: Assessment) -> set[str]:
     for g in a.gaps:
         found |= set(g.citations)
     return found
+
+
+ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(56)  # the start of a 64-bit Linux executable
+PE = b"MZ" + bytes(58) + (64).to_bytes(4, "little") + b"PE\x00\x00"  # ... of a Windows one
+
+
+def tiny_pdf(attachments: dict[str, bytes] | None = None) -> bytes:
+    """A real one-page PDF, optionally with embedded files, as evidence would be."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    for name, data in (attachments or {}).items():
+        writer.add_attachment(name, data)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

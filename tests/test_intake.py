@@ -10,7 +10,16 @@ import yaml
 
 from dtia.errors import IntakeError
 from dtia.intake import intake_json_schema, load_intake
-from tests.support import EXAMPLE_NAMES, EXAMPLES, changed, example_data, write_intake
+from tests.support import (
+    ELF,
+    EXAMPLE_NAMES,
+    EXAMPLES,
+    PE,
+    changed,
+    example_data,
+    tiny_pdf,
+    write_intake,
+)
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
@@ -104,6 +113,56 @@ def test_paths_must_stay_inside_the_intake_folder(tmp_path: Path) -> None:
     problems = _problems(tmp_path / "second", data)
     assert "does not exist" in problems["transferor.pdp.appointment_document"]
     assert "does not exist" in problems["attachments[0].path"]
+
+
+def test_files_named_pdf_must_be_pdfs_and_no_file_may_be_a_program(tmp_path: Path) -> None:
+    path = write_intake(
+        "fpt-smart-cloud-to-fpt-japan", example_data("fpt-smart-cloud-to-fpt-japan"), tmp_path
+    )
+    folder = path.parent
+    (folder / "attachments" / "joint-use-agreement.pdf").write_bytes(b"%PDF-1.7\n" + ELF)
+    (folder / "attachments" / "dpo-appointment.pdf").write_text("Signed on paper; see file.")
+    (folder / "policies" / "fpt-smart-cloud-policies-2026.en-ja.txt").write_bytes(ELF)
+    with pytest.raises(IntakeError) as info:
+        load_intake(path)
+    problems = {p.path: p.message for p in info.value.problems}
+    assert problems == {
+        "recipients[0].contract.path": "'attachments/joint-use-agreement.pdf' is not a "
+        "complete PDF (no %%EOF end marker)",
+        "transferor.pdp.appointment_document": "'attachments/dpo-appointment.pdf' is not a PDF "
+        "(it does not start with %PDF-)",
+        "transferor.policies[0].path": "'policies/fpt-smart-cloud-policies-2026.en-ja.txt' is "
+        "an ELF executable: programs are not accepted",
+    }
+
+    # a PDF that parses is still refused when it carries a program, after its end or inside
+    (folder / "policies" / "fpt-smart-cloud-policies-2026.en-ja.txt").write_bytes(
+        (EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "policies")
+        .joinpath("fpt-smart-cloud-policies-2026.en-ja.txt")
+        .read_bytes()
+    )
+    (folder / "attachments" / "joint-use-agreement.pdf").write_bytes(tiny_pdf() + b"\n" + ELF)
+    (folder / "attachments" / "dpo-appointment.pdf").write_bytes(
+        tiny_pdf({"appointment.pdf": tiny_pdf({"install": PE})})
+    )
+    with pytest.raises(IntakeError) as info:
+        load_intake(path)
+    assert {p.path: p.message for p in info.value.problems} == {
+        "recipients[0].contract.path": "'attachments/joint-use-agreement.pdf' holds an ELF "
+        "executable after the end of the PDF",
+        "transferor.pdp.appointment_document": "'attachments/dpo-appointment.pdf' embeds a PDF "
+        "('appointment.pdf') that embeds a Windows executable ('install')",
+    }
+
+    # real PDFs pass, with what they embed when it is no program
+    (folder / "attachments" / "joint-use-agreement.pdf").write_bytes(tiny_pdf())
+    (folder / "attachments" / "dpo-appointment.pdf").write_bytes(
+        tiny_pdf({"decision.xml": b"<decision/>"})
+    )
+    assert set(load_intake(path).files) >= {
+        "attachments/joint-use-agreement.pdf",
+        "attachments/dpo-appointment.pdf",
+    }
 
 
 def test_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ questionnaire links, uploads, identifiers and what reaches the logs."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import logging
@@ -31,7 +32,7 @@ from dtia.portal.accounts import Accounts, Role
 from dtia.portal.app import ROLE_MATRIX, create_app
 from dtia.register import Register
 from dtia.store.models import AssessmentRow, DossierRow, QuestionnaireRow, SessionRow, UserRow
-from tests.support import EXAMPLES
+from tests.support import ELF, EXAMPLES, tiny_pdf
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 FPT = "fsc-fpt-japan-joint-use"
@@ -429,7 +430,24 @@ def test_a_questionnaire_link_shows_only_what_the_recipient_needs_and_works_once
     )
     assert not_pdf.status_code == 400
 
-    evidence = b"%PDF-1.4\n% ISO certificate\n%%EOF\n"
+    # a PDF header is not a PDF: what does not parse, or carries a program, is refused by name
+    for name, polyglot, why in (
+        ("iso.pdf", b"%PDF-1.7\n" + ELF, "not a complete PDF"),
+        ("cert.pdf", tiny_pdf() + ELF, "holds an ELF executable after the end of the PDF"),
+        ("scan.pdf", tiny_pdf({"setup": ELF}), "embeds an ELF executable ('setup')"),
+        ("broken.pdf", b"%PDF-1.4\n% ISO certificate\n%%EOF\n", "not a readable PDF"),
+    ):
+        refused = anonymous.post(
+            f"/q/{token}",
+            data=GOOD_ANSWER,
+            files={"evidence_file_0": (name, polyglot, "application/pdf")},
+        )
+        assert refused.status_code == 400, refused.text
+        shown = html.unescape(refused.text)
+        assert f"{name}: evidence " in shown and why in shown
+    assert not (portal.settings.data_dir / "evidence").exists()
+
+    evidence = tiny_pdf()
     done = anonymous.post(
         f"/q/{token}",
         data={**GOOD_ANSWER, "evidence_title_0": "ISO certificate"},

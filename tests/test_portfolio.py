@@ -35,7 +35,7 @@ from dtia.register import PendingReassessment, Register
 from dtia.store import repo
 from dtia.store.db import StoreError
 from dtia.store.models import AssessmentRow, DossierRow, IntakeVersionRow
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, tiny_pdf
 
 SAVED_ON = date(2026, 11, 22)
 LATER = date(2027, 1, 5)  # the Bizfly recipient's SOC 2 report ended on 2026-12-31
@@ -128,7 +128,7 @@ def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_pat
     answer = Safeguards.model_validate(recipient.pop("safeguards"))
     (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
 
-    pdf = b"%PDF-1.4 evidence uploaded by the recipient"
+    pdf = tiny_pdf()  # evidence uploaded by the recipient
     sha = register.evidence.put(pdf)
     rel = upload_name(sha)
     answer = answer.model_copy(

@@ -41,6 +41,7 @@ from dtia.config import Settings
 from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
+from dtia.evidence import pdf_problem
 from dtia.filing import EVENTS, Event, FilingError
 from dtia.i18n import language
 from dtia.intake import Evidence, format_loc, parse_safeguards
@@ -673,8 +674,10 @@ def create_app(
                 upload = form.get(f"evidence_file_{i}")
                 if isinstance(upload, UploadFile) and upload.filename:
                     data = await _read_limited(upload, MAX_EVIDENCE)
-                    if not data.startswith(b"%PDF-"):
-                        raise PortalError(400, f"{upload.filename}: evidence must be a PDF file")
+                    # parsed, not sniffed: it is embedded in dossiers and shipped in bundles
+                    problem = await run_in_threadpool(pdf_problem, data)
+                    if problem is not None:
+                        raise PortalError(400, f"{upload.filename}: evidence {problem}")
                     title = values.get(f"evidence_title_{i}", "").strip() or upload.filename
                     try:  # checked as the answer's evidence will be, before anything is kept
                         Evidence.model_validate({"title": title[:200]})
