@@ -104,5 +104,7 @@ def test_a_file_swapped_after_the_intake_was_checked_is_not_embedded(tmp_path: P
     loaded = load_intake(path)
     assert read_files(loaded, path.parent)["attachments/helpdesk-dpa.pdf"].startswith(b"%PDF-")
     (path.parent / "attachments" / "helpdesk-dpa.pdf").write_bytes(tiny_pdf() + ELF)
-    with pytest.raises(DossierError, match=r"'attachments/helpdesk-dpa\.pdf' changed after"):
+    with pytest.raises(
+        DossierError, match=r"attachments/helpdesk-dpa\.pdf changed since it was assessed"
+    ):
         read_files(loaded, path.parent)

@@ -17,7 +17,7 @@ from dtia.engine import assess
 from dtia.intake import load_intake
 from dtia.register import Register
 from dtia.store.models import AssessmentRow, DossierRow, QuestionnaireRow
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, tiny_pdf
 
 FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan"
 BIZFLY = EXAMPLES / "bizfly-cloud-support-desk"
@@ -294,7 +294,7 @@ def test_intake_paths_are_read_from_the_intake_s_folder_only(
     from flows.assess import assess_transfer
 
     register = Register()
-    theirs = b"%PDF-1.4 another recipient's uploaded audit report"
+    theirs = tiny_pdf({"audit.txt": b"another recipient's uploaded audit report"})
     sha = hashlib.sha256(theirs).hexdigest()
     (data_dir / "evidence" / sha[:2]).mkdir(parents=True)  # where the portal keeps uploads
     (data_dir / "evidence" / sha[:2] / f"{sha}.pdf").write_bytes(theirs)
@@ -304,7 +304,7 @@ def test_intake_paths_are_read_from_the_intake_s_folder_only(
     shutil.move(
         folder / "attachments" / "helpdesk-dpa.pdf", folder / "evidence" / "helpdesk-dpa.pdf"
     )
-    ours = b"%PDF-1.4 our own copy of the recipient's report"
+    ours = tiny_pdf({"copy.txt": b"our own copy of the recipient's report"})
     named = f"evidence/{sha[:2]}/{sha}.pdf"
     (folder / named).parent.mkdir()
     (folder / named).write_bytes(ours)

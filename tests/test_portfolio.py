@@ -288,7 +288,7 @@ def test_an_intake_cannot_name_evidence_another_recipient_uploaded(tmp_path: Pat
     """Uploaded evidence counts only in the answers of the recipient that uploaded it; an
     intake's own files are read from its folder, whatever their names."""
     register = Register(Settings(data_dir=tmp_path / "data"))
-    other = register.evidence.put(b"%PDF-1.4 another company's audit report")
+    other = register.evidence.put(tiny_pdf({"audit.txt": b"another company's audit report"}))
     answer = Safeguards.model_validate(
         {
             "attested_by": "Other Corp",
@@ -314,7 +314,7 @@ def test_an_intake_cannot_name_evidence_another_recipient_uploaded(tmp_path: Pat
         assert "no evidence with this SHA-256 uploaded by this recipient" in problem.message
 
     # a path spelled like the data folder's store is a file of the intake's own folder
-    own = b"%PDF-1.4 our own copy"
+    own = tiny_pdf({"copy.txt": b"our own copy"})
     named = f"evidence/{other[:2]}/{other}.pdf"
     (folder / named).parent.mkdir(parents=True)
     (folder / named).write_bytes(own)

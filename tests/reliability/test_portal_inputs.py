@@ -13,6 +13,7 @@ import pytest
 from dtia.portal.runs import MAX_UPLOAD
 from tests.reliability.hostile import FPT_TEXT, replaced, with_bomb
 from tests.reliability.test_intake_inputs import CASES_11
+from tests.support import tiny_pdf
 from tests.test_portal import FPT, GOOD_ANSWER, Portal, _issue, seeded  # noqa: F401  (a fixture)
 
 
@@ -132,7 +133,7 @@ def test_an_evidence_title_with_control_characters_is_refused(site: Portal) -> N
     r = site.client().post(
         f"/q/{token}",
         data={**GOOD_ANSWER, "evidence_title_0": "ISO\x1bcertificate"},
-        files={"evidence_file_0": ("iso.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        files={"evidence_file_0": ("iso.pdf", tiny_pdf(), "application/pdf")},
     )
     assert r.status_code == 422, r.text
     assert "evidence_title_0" in r.text and "U+001B" in r.text
