@@ -784,13 +784,15 @@ def referenced_uploads(raw: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         if not isinstance(r, dict) or not isinstance(r.get("safeguards"), dict):
             continue
         sg = r["safeguards"]
+        # a list of the wrong type is the field validation's to report
+        evidence, certs = sg.get("evidence"), sg.get("certifications")
         found: list[tuple[str, Any]] = [
             (f"recipients[{i}].safeguards.evidence[{j}].upload", ev)
-            for j, ev in enumerate(sg.get("evidence") or [])
+            for j, ev in enumerate(evidence if isinstance(evidence, list) else [])
         ]
         found += [
             (f"recipients[{i}].safeguards.certifications[{j}].evidence.upload", c.get("evidence"))
-            for j, c in enumerate(sg.get("certifications") or [])
+            for j, c in enumerate(certs if isinstance(certs, list) else [])
             if isinstance(c, dict)
         ]
         for key_path, ev in found:

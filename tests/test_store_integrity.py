@@ -494,3 +494,52 @@ def test_the_portal_still_serves_a_register_with_a_far_future_event(tmp_path: Pa
     assert client.get("/").status_code == 200
     assert client.get("/api/deadlines").status_code == 200
     app.state.register.engine.dispose()
+
+
+def test_the_portal_refuses_an_impossible_event_date_as_invalid_input(tmp_path: Path) -> None:
+    """A date the lifecycle cannot accept is the caller's mistake (422 naming the field, as
+    the CLI exits 2 naming --on), not a lifecycle conflict (409)."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from dtia.portal.accounts import Accounts, Role
+    from dtia.portal.app import create_app
+
+    settings = Settings(data_dir=tmp_path / "data")
+    reg = Register(settings)
+    tid = _save(reg)
+    reg.approve(tid, by="Legal", on=date(2026, 6, 25), today=TODAY)
+    reg.engine.dispose()
+    app = create_app(settings, clock=lambda: datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    token = Accounts(app.state.register.engine).add("legal-user", Role("legal"))
+    client = TestClient(
+        app, base_url="https://testserver", headers={"Authorization": f"Bearer {token}"}
+    )
+    r = client.post(
+        f"/api/transfers/{tid}/filing-events", json={"event": "filed", "on": "2062-07-01"}
+    )
+    assert r.status_code == 422, r.text
+    assert [p["path"] for p in r.json()["problems"]] == ["on"]
+    assert "after today" in r.json()["detail"]
+    app.state.register.engine.dispose()
+
+
+def test_a_value_the_database_cannot_hold_is_refused_without_the_statement(pg_url: str) -> None:
+    """PostgreSQL refuses a NUL in text: the error gives its reason, never the SQL or the
+    values bound to it (validation refuses such text first; this is the last line)."""
+    from dtia.store.db import DatabaseError, unit_of_work
+
+    engine = make_engine(url=pg_url)
+    secret = "confidential-value"
+    with pytest.raises(DatabaseError) as caught:
+        unit_of_work(
+            engine,
+            lambda s: s.connection().execute(
+                text("SELECT CAST(:v AS text)"), {"v": f"{secret}\x00"}
+            ),
+        )
+    message = str(caught.value)
+    assert "refused a value" in message and "NUL" in message
+    assert secret not in message and "SELECT" not in message
+    engine.dispose()

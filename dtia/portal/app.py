@@ -42,7 +42,7 @@ from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.evidence import pdf_problem
-from dtia.filing import EVENTS, Event, FilingError
+from dtia.filing import EVENTS, Event, FilingDateError, FilingError
 from dtia.i18n import language
 from dtia.intake import Evidence, format_loc, parse_safeguards
 from dtia.notify import ics
@@ -320,6 +320,8 @@ def create_app(
             return error_response(request, 410, str(exc), [])
         if isinstance(exc, UploadError):
             return error_response(request, 400, str(exc), [])
+        if isinstance(exc, FilingDateError):  # invalid input, like the CLI's exit 2
+            return error_response(request, 422, str(exc), [Problem(exc.field, str(exc))])
         if isinstance(exc, FilingError):
             return error_response(request, 409, str(exc), [])
         if isinstance(exc, DatabaseError):  # its details are for the log, not the caller

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from dtia.config import Settings
@@ -65,7 +65,9 @@ def make_engine(settings: Settings | None = None, url: str | None = None) -> Eng
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that drops packets must fail a request (and /healthz) in seconds, not hang it.
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _alembic_config() -> Config:
@@ -148,6 +150,10 @@ def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int 
                 if not _is_unique_violation(exc):
                     raise DatabaseError(f"the register refused the write: {exc.orig}") from None
                 last = exc
+            except DataError as exc:  # a value the database cannot hold: its reason only,
+                session.rollback()  # never the statement or its parameters
+                reason = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+                raise DatabaseError(f"the register refused a value: {reason}") from None
             except OperationalError as exc:
                 session.rollback()
                 message = str(exc.orig).lower()
