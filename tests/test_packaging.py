@@ -36,3 +36,4 @@ def test_the_wheel_ships_data_and_templates(tmp_path: Path) -> None:
     portal = {p.name for p in (ROOT / "templates" / "portal").iterdir()}
     assert {f"dtia_templates/portal/{n}" for n in portal} <= names
     assert "dtia/portal/app.py" in names
+    assert "dtia/policy/analyze.py" in names
