@@ -106,16 +106,18 @@ def _lexicon() -> _Lexicon:
     files, _ = law_files()
     items: dict[str, list[_Item]] = {}
     for spec in files.policy_items:
-        cues = {
-            lang: tuple(
-                _Cue(
-                    _compile(c.pattern, lang, files),
-                    _compile(c.requires, lang, files) if c.requires else None,
-                )
+        cues: dict[Lang, tuple[_Cue, ...]] = {}
+        for lang, cs in spec.cues.items():
+            # The cues with no `requires` are tried as one alternation: one pass over the
+            # sentence instead of one per cue.
+            plain = [c.pattern for c in cs if not c.requires]
+            combined = [_Cue(_compile("|".join(f"(?:{p})" for p in plain), lang, files), None)]
+            guarded = [
+                _Cue(_compile(c.pattern, lang, files), _compile(c.requires, lang, files))
                 for c in cs
-            )
-            for lang, cs in spec.cues.items()
-        }
+                if c.requires
+            ]
+            cues[lang] = (*(combined if plain else []), *guarded)
         items.setdefault(spec.key, []).append(
             _Item(
                 spec,
@@ -168,10 +170,15 @@ def _version(versions: tuple[_Item, ...], on: date) -> _Item:
     return min(versions, key=lambda v: v.spec.effective_from)
 
 
+_VIETNAMESE_LETTER = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
+
+
 def _langs(s: Sentence) -> tuple[Lang, ...]:
-    # English and Vietnamese cues both apply to Latin text: a policy mixes them, and a
-    # Vietnamese name in an English sentence must not switch its cues off.
-    return ("ja",) if s.line.part == "jp" else ("en", "vi")
+    # English cues apply to all Latin text, Vietnamese ones wherever a Vietnamese letter
+    # is: a policy mixes the two, and one Vietnamese word must not switch English cues off.
+    if s.line.part == "jp":
+        return ("ja",)
+    return ("en", "vi") if _VIETNAMESE_LETTER.search(s.text) else ("en",)
 
 
 def _search(patterns: Iterable[Pattern[str]], text: str) -> Match[str] | None:
@@ -336,6 +343,9 @@ class _Checker:
         named: list[str] = []
         for s in self.sentences["vn"]:
             langs = _langs(s)
+            m = self._cue_match(item, s, langs)
+            if m is None and not self._in_section(item, s, langs):
+                continue
             if _search(_lang_patterns(self.lex.company_right, langs), s.text):
                 continue
             codes = [
@@ -343,10 +353,7 @@ class _Checker:
                 for code, table in self.lex.rights
                 if _search(_lang_patterns(table, langs), s.text)
             ]
-            if not codes:
-                continue
-            m = self._cue_match(item, s, langs)
-            if m or self._in_section(item, s, langs):
+            if codes:
                 found.add(s, m.start() if m else 0)
                 named += [c for c in codes if c not in named]
         order = [code for code, _ in self.lex.rights]
