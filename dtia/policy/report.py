@@ -82,7 +82,7 @@ def render_check(check: PolicyCheck, console: Console) -> None:
         )
         table.add_column("Item", ratio=2)
         table.add_column("Disclosed", ratio=1)
-        table.add_column("Evidence", ratio=7)
+        table.add_column("Evidence", ratio=7, overflow="fold")  # Japanese has no spaces to wrap at
         table.add_column("Citations", ratio=2)
         for r in rows:
             table.add_row(
