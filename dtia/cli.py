@@ -24,7 +24,7 @@ from rich.text import Text
 
 from dtia import __version__
 from dtia.assessment import Assessment
-from dtia.errors import DtiaError, IntakeError, SigningInputError, more_problems
+from dtia.errors import DtiaError, IntakeError, PolicyError, SigningInputError, more_problems
 
 if TYPE_CHECKING:
     from dtia.audit import Head
@@ -558,6 +558,49 @@ def _actor() -> str:
         return getpass.getuser()
     except OSError:
         return "unknown"
+
+
+policy_app = typer.Typer(
+    help="Published privacy policies and notices as evidence.", no_args_is_help=True
+)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="The policy or notice: plain text, Markdown, HTML or PDF; UTF-8.",
+        ),
+    ],
+    as_of: AsOfOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the dtia.policy-check/v1 JSON instead.")
+    ] = False,
+) -> None:
+    """Check what a published policy discloses, item by item, with the evidence for each answer.
+
+    Vietnamese law (Law 91/2025, Decree 356/2025, Decree 330/2026 Art 56(2)(b)) for its
+    English and Vietnamese text; APPI (joint use, Art 27(5)(iii); foreign provision, Art 28)
+    for its Japanese text. Exits 0 when the policy could be checked, whatever it lacks; 2 when
+    it cannot be read.
+    """
+    from dtia.policy import check_policy
+
+    when = parse_date(as_of)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise PolicyError(str(file), f"cannot read it: {exc.strerror or type(exc).__name__}") from None
+    result = check_policy(str(file), data, when)
+    if as_json:
+        sys.stdout.write(result.to_json())
+        return
+    from dtia.policy.report import render_check
+
+    render_check(result, Console(highlight=False, markup=False))
 
 
 transfers_app = typer.Typer(help="The register of saved transfers.", no_args_is_help=True)
@@ -1149,6 +1192,9 @@ def main() -> None:
         _error("error:", f"{SIGNING_OPTIONS.get(exc.option, exc.option)}: {exc.message}")
         sys.exit(2)
     except SigningUsage as exc:
+        _error("error:", str(exc))
+        sys.exit(2)
+    except PolicyError as exc:
         _error("error:", str(exc))
         sys.exit(2)
     except DtiaError as exc:

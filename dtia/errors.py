@@ -6,6 +6,8 @@
     ├── RulesError                 the law data is missing, malformed or not in force
     ├── AssessmentError            the engine cannot assess these facts at that date
     ├── SigningError               a PDF cannot be signed, or its signatures cannot be read
+    ├── PolicyError                a published policy or notice cannot be read (CLI exit 2):
+    │                              not UTF-8, an unreadable PDF, no text; names the file
     └── SigningInputError          a signing or verifying option is unusable (CLI exit 2):
                                    wrong passphrase or PIN, unreadable key or trust file,
                                    no such token or key; ``option`` names which one
@@ -75,6 +77,18 @@ class RulesError(DtiaError):
 
 class AssessmentError(DtiaError):
     """The facts cannot be assessed (for example a date before the law applies)."""
+
+
+class PolicyError(DtiaError):
+    """A policy or notice to check cannot be read; ``source`` is its name as the user gave it
+    (never a server path), ``line`` where the problem is, when known."""
+
+    def __init__(self, source: str, message: str, line: int | None = None) -> None:
+        self.source = source
+        self.message = message
+        self.line = line
+        where = f"{source} (line {line})" if line is not None else source
+        super().__init__(f"{where}: {message}")
 
 
 class SigningError(DtiaError):

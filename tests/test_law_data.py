@@ -591,3 +591,50 @@ def test_the_2026_instruments_ship_with_their_text_and_dates() -> None:
     assert dated["decree-333-2026"] == (date(2026, 8, 19), None)
     for name in ("Resolution 22/2026", "Decree 330/2026", "Decree 333/2026"):
         assert any(c.startswith(name) for _, c in DATA_CITATIONS), name
+
+
+def test_policy_items_have_cues_for_the_languages_they_are_read_in() -> None:
+    files, _ = law_files()
+    for item in files.policy_items:
+        if item.key == "current_law":  # read through policy_law_references
+            assert files.policy_law_references
+            continue
+        langs = {"ja"} if item.law == "jp" else {"en", "vi"}
+        given = {lang for lang in langs if item.cues.get(lang) or item.sections.get(lang)}
+        assert given == langs, f"{item.key}: no cues for {sorted(langs - given)}"
+
+
+def test_japanese_law_cited_by_policy_items_is_read_from_named_sources() -> None:
+    files, _ = law_files()
+    articles = {a.citation: a for a in files.foreign_articles}
+    for item in files.policy_items:
+        for cite in item.citations:
+            if cite.startswith(("APPI", "PPC")):
+                parent = re.sub(r"\([ivx]+\)$", "", cite)
+                assert parent in articles or cite in articles, f"{item.key}: {cite}"
+    for article in files.foreign_articles:
+        assert article.sources and article.text_ja, article.citation
+    amendment = articles["APPI Amendment Act No. 56 of 2026"]
+    assert amendment.effective_from == date(2027, 1, 17) and amendment.uncertain
+
+
+def test_policy_rights_are_worded_as_law_91_article_4() -> None:
+    files, _ = law_files()
+    art4 = _unit_text("law-91-2025-qh15")["4"]
+    for right in files.policy_rights:
+        assert right.citations[0].startswith("Law 91/2025 Art 4(1)"), right.code
+        assert any(re.search(p, art4, re.IGNORECASE) for p in right.vi), right.code
+    letters = {re.sub(r"^Law 91/2025 Art 4\(1\)", "", c) for r in files.policy_rights for c in r.citations}
+    assert letters == {"(a)", "(b)", "(c)", "(d)", "(đ)"}
+
+
+def test_a_broken_cue_or_unknown_instrument_fails_loading() -> None:
+    files, _ = law_files()
+    dumped = files.model_dump()
+    dumped["policy_items"][0]["cues"]["en"] = [{"pattern": "(unclosed", "requires": None}]
+    with pytest.raises(ValidationError, match="transfer_abroad"):
+        LawFiles.model_validate(dumped)
+    dumped = files.model_dump()
+    dumped["policy_law_references"][0]["instrument"] = "decree-99-2030"
+    with pytest.raises(ValidationError, match="decree-99-2030"):
+        LawFiles.model_validate(dumped)

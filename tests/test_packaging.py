@@ -38,3 +38,4 @@ def test_the_wheel_ships_data_and_templates(tmp_path: Path) -> None:
     assert "dtia/portal/app.py" in names
     assert {f"dtia/locale/{lang}/LC_MESSAGES/dtia.po" for lang in ("vi", "en", "ja")} <= names
     assert "dtia/notify/service.py" in names
+    assert "dtia/policy/analyze.py" in names

@@ -14,7 +14,7 @@ HEAVY = ("prefect", "sqlmodel", "sqlalchemy", "weasyprint", "fastapi", "alembic"
 
 def test_the_core_imports_nothing_heavy() -> None:
     code = (
-        "import sys, dtia.engine, dtia.intake, dtia.law, dtia.terminal, dtia.cli;"
+        "import sys, dtia.engine, dtia.intake, dtia.law, dtia.terminal, dtia.cli, dtia.policy;"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

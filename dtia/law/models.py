@@ -17,13 +17,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 # "Law 91/2025 Art 20(1)(b)", "Decree 356/2025 Art 4(1)(đ)", "Decree 356/2025 Form 09 §A.II.3",
 # "Civil Code 2015 Art 148(5)", "Labour Code 2019 Art 112(1)".
 # "Resolution 22/2026 App I.7 §B.I": Appendix I.7, Part B, item I of the Resolution.
+# Japanese law for the other side of a transfer: "APPI Art 27(5)(iii)" (Act on the Protection
+# of Personal Information), "PPC Rules Art 17(2)" (its Enforcement Rules),
+# "APPI Amendment Act No. 56 of 2026".
 CITATION_RE = re.compile(
     r"^(?:(?:Law (?:91/2025|60/2024|103/2016)|Decree (?:356/2025|13/2023|330/2026|333/2026|165/2025)|"
-    r"Resolution 22/2026|Decision (?:20/2025|27/2018)|Civil Code 2015|Labour Code 2019) "
+    r"Resolution 22/2026|Decision (?:20/2025|27/2018)|Civil Code 2015|Labour Code 2019|APPI|PPC Rules) "
     r"Art \d+(?:\([0-9a-zđ]+\))*"
     r"|Decree 356/2025 Form 0\d[ab]?(?: §[A-Z][A-Za-z0-9.]*)?"
     r"|Decree 13/2023 Form 0\d"
     r"|Resolution 22/2026 App I{1,2}(?:\.\d+)?(?: §[A-Z](?:\.[IVX]+)?)?"
+    r"|APPI Amendment Act No\. \d+ of \d{4}"
     r"|Government notice [0-9A-Za-zĐđ/.-]+)$"
 )
 
@@ -415,6 +419,128 @@ class FormText(Cited):
     text_en: str
 
 
+Lang = Literal["vi", "en", "ja"]
+Patterns = tuple[str, ...]
+# {name} in a cue stands for the lexicon's words of that name (policy_lexicon), or for the
+# names of countries and regions (policy_places).
+PLACEHOLDER_RE = re.compile(
+    r"\{(country|region|data_type|recipient|share|right_frame|purpose_verb)\}"
+)
+
+
+class Cue(Strict):
+    """A pattern that, matched in a sentence, discloses an item; ``requires`` must match the
+    same line too."""
+
+    pattern: str
+    requires: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: object) -> object:
+        return {"pattern": value} if isinstance(value, str) else value
+
+
+class PolicyItem(Cited):
+    """One thing a published policy or notice must disclose, and the cues that find it."""
+
+    key: str = Field(pattern=r"^[a-z_]+$")
+    law: Literal["vn", "jp"]
+    label_en: str
+    label_vi: str | None = None
+    label_ja: str | None = None
+    asks_en: str
+    remedy_en: str
+    negatable: bool
+    uncertain: str | None = None
+    cues: dict[Lang, tuple[Cue, ...]] = Field(default_factory=dict)
+    sections: dict[Lang, Patterns] = Field(default_factory=dict)
+    members: dict[Lang, Patterns] = Field(default_factory=dict)
+    denials: dict[Lang, Patterns] = Field(default_factory=dict)
+    # Which lines under a matching heading disclose the item when there are no `members`.
+    section_lines: Literal["all", "bullets"] = "all"
+
+
+class LawReference(Cited):
+    """How a policy cites an instrument of instruments.yaml."""
+
+    instrument: str
+    patterns: Patterns = Field(min_length=1)
+
+
+class PolicyRight(Cited):
+    """A data subject's right of Law 91 Art 4(1), as a policy names it."""
+
+    code: str
+    label_en: str
+    en: Patterns
+    vi: Patterns
+
+
+class PolicyLexicon(Strict):
+    negation: dict[Lang, Patterns]
+    exception: dict[Lang, Patterns]
+    share: dict[Lang, Patterns]
+    recipient: dict[Lang, Patterns]
+    right_frame: dict[Lang, Patterns]
+    company_right: dict[Lang, Patterns]  # the company's own rights ("reserves the right to")
+    purpose_verb: dict[Lang, Patterns]
+    right_intro: dict[Lang, Patterns]
+    data_type: dict[Lang, Patterns]
+
+
+class Place(Strict):
+    iso: str
+    # The laws for which this country is home: naming Vietnam in a Vietnamese policy names no
+    # destination; naming it in a Japanese notice names the foreign country.
+    home_of: tuple[Literal["vn", "jp"], ...] = ()
+    en: Patterns
+    vi: Patterns
+    ja: Patterns
+
+
+class PolicyPlaces(Strict):
+    countries: tuple[Place, ...]
+    regions: tuple[Place, ...]
+
+
+class Source(Strict):
+    ref: str
+    url: str | None = None
+
+
+class ForeignArticle(Cited):
+    """An article of foreign (Japanese) law, as read in the sources named."""
+
+    citation: Citation
+    title_en: str
+    text_ja: str
+    sources: tuple[Source, ...] = Field(min_length=1)
+    uncertain: str | None = None
+
+
+def expand_placeholders(
+    pattern: str, lang: Lang, lexicon: PolicyLexicon, places: PolicyPlaces
+) -> str:
+    """A cue with its {placeholders} replaced by the alternatives they stand for."""
+
+    def words(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in ("country", "region"):
+            group = places.countries if name == "country" else places.regions
+            law = "jp" if lang == "ja" else "vn"
+            alternatives = [w for p in group if law not in p.home_of for w in getattr(p, lang)]
+            if lang == "ja":  # a katakana name ends where its katakana run does (タイ, not タイプ)
+                return "(?<![ァ-ヺー])(?:" + "|".join(alternatives) + ")(?![ァ-ヺー])"
+        else:
+            alternatives = list(getattr(lexicon, name).get(lang, ()))
+        if not alternatives:
+            return "(?!)"  # nothing to match in this language
+        return "(?:" + "|".join(alternatives) + ")"
+
+    return PLACEHOLDER_RE.sub(words, pattern)
+
+
 class LawFiles(Strict):
     """Everything in ``dtia/law/data``, as loaded; the parts are named after their files."""
 
@@ -451,6 +577,12 @@ class LawFiles(Strict):
     sanctions: tuple[Sanction, ...]
     localisation_business_lines: tuple[LocalisationLine, ...]
     localisation_user_kinds: tuple[ServiceUserKind, ...]
+    policy_items: tuple[PolicyItem, ...]
+    policy_law_references: tuple[LawReference, ...]
+    policy_rights: tuple[PolicyRight, ...]
+    policy_lexicon: PolicyLexicon
+    policy_places: PolicyPlaces
+    foreign_articles: tuple[ForeignArticle, ...]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LawFiles:
@@ -493,4 +625,29 @@ class LawFiles(Strict):
                         f"{name}: no value is in force between "
                         f"{before.effective_to} and {after.effective_from}"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _policy_data_fits(self) -> LawFiles:
+        known = {i.id for i in self.instruments}
+        for ref in self.policy_law_references:
+            if ref.instrument not in known:
+                raise ValueError(f"policy_law_references: no instrument {ref.instrument!r}")
+        keys = [i.key for i in self.policy_items]
+        if len(keys) != len(set(keys)):
+            raise ValueError("policy_items: a key appears twice")
+        # Every cue must compile once its placeholders are expanded: a broken pattern fails
+        # here, when the law data loads, not in the middle of checking a policy.
+        for item in self.policy_items:
+            groups: list[tuple[Lang, str]] = []
+            for lang, cues in item.cues.items():
+                groups += [(lang, c.pattern) for c in cues]
+                groups += [(lang, c.requires) for c in cues if c.requires]
+            for table in (item.sections, item.members, item.denials):
+                groups += [(lang, p) for lang, ps in table.items() for p in ps]
+            for lang, pattern in groups:
+                try:
+                    re.compile(expand_placeholders(pattern, lang, self.policy_lexicon, self.policy_places))
+                except re.error as exc:
+                    raise ValueError(f"policy_items {item.key} ({lang}): {pattern!r}: {exc}") from None
         return self
