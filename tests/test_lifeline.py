@@ -19,6 +19,7 @@ import psutil
 import yaml
 
 from dtia.config import Settings
+from dtia.dossier.build import read_files
 from dtia.engine import assess
 from dtia.intake import load_intake
 from dtia.portfolio import default_workers
@@ -39,6 +40,18 @@ def _command(process: psutil.Process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:
         return ""
+
+
+def _family(process: psutil.Process) -> list[psutil.Process]:
+    """Every descendant; a grandchild that exits while the tree is walked is walked again."""
+    for _ in range(20):
+        try:
+            return process.children(recursive=True)
+        except psutil.NoSuchProcess:
+            if not process.is_running():  # the run itself ended: its own failure says why
+                return []
+            time.sleep(0.05)
+    return process.children(recursive=True)
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
@@ -148,7 +161,13 @@ def test_killing_a_reassess_run_ends_its_prefect_server_and_render_workers(
         base["transfer"]["id"] = f"bizfly-{i}"
         (folder / "intake.yaml").write_text(yaml.safe_dump(base, allow_unicode=True))
         loaded = load_intake(folder / "intake.yaml")
-        register.save(loaded, assess(loaded, date(2026, 11, 22)), actor="t")
+        register.save(
+            loaded,
+            assess(loaded, date(2026, 11, 22)),
+            actor="t",
+            source_path=str(folder / "intake.yaml"),
+            files=read_files(loaded, folder),  # as dtia assess --save keeps them
+        )
     register.engine.dispose()
 
     env = {**os.environ, "DTIA_DATA_DIR": str(tmp_path / "data")}
@@ -172,7 +191,7 @@ def test_killing_a_reassess_run_ends_its_prefect_server_and_render_workers(
             assert _wait_for(lambda: started("multiprocessing.spawn"), 240), "no workers"
             time.sleep(3)  # well into rendering
     finally:
-        family = cli.children(recursive=True)
+        family = _family(cli)
         commands = [_command(p) for p in family]
         run.send_signal(signal.SIGKILL)
         run.wait()
