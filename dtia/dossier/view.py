@@ -479,7 +479,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
 
     part_a = _part_a(loaded, a, rules)
     part_b = _part_b(intake, a, rules)
-    gaps = [Row(_field(rules, g.field), g.message, g.field) for g in a.gaps]
+    gaps = [Row(Text2(*rules.label_of(g.field)), g.message, g.field) for g in a.gaps]
     risk_rows = [
         [
             c.criterion,
