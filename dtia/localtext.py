@@ -63,14 +63,16 @@ class LocalText(BaseModel):
         if isinstance(data, LocalText):
             return {"vi": data.vi, "en": data.en}
         if isinstance(data, str):
-            if not data.strip():
+            # Checked here, so a problem is reported at the field's own key path.
+            text = data.strip()
+            if not text:
                 raise ValueError("the text is empty")
-            return {context_language(info): data}
+            if len(text) > MAX_TEXT:
+                raise ValueError(f"String should have at most {MAX_TEXT} characters")
+            return {context_language(info): checked(text)}
         if isinstance(data, dict):
             # An empty language is as good as none: {vi: "", en: "..."} is English only.
-            given = {
-                k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())
-            }
+            given = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
             if not any(v is not None for k, v in given.items() if k in LANGUAGES):
                 unknown = sorted(str(k) for k in data if k not in LANGUAGES)
                 if unknown:
