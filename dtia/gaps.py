@@ -16,14 +16,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
-
 from dtia.assessment import Applicability, Gap
 from dtia.facts import Facts, processing_service_mismatch
 from dtia.intake import TransferIntake
 from dtia.law import Rules
 from dtia.law.models import FormField
-from dtia.localtext import LocalText
+from dtia.localtext import key_path, local_texts
 
 NEEDS_VIETNAMESE = "needs Vietnamese text"
 # Free text that never reaches the authority: an exemption's justification is weighed in the
@@ -94,21 +92,11 @@ def _required(field: FormField, facts: Facts) -> bool:
     return field.when is not None and conditions[field.when]
 
 
-def untranslated(node: Any, path: str = "") -> Iterator[str]:
+def untranslated(node: Any) -> Iterator[str]:
     """The key path of every free text under ``node`` that has no Vietnamese."""
-    if isinstance(node, LocalText):
-        if node.filed() is None:
-            yield path
-    elif isinstance(node, BaseModel):
-        for name, info in type(node).model_fields.items():
-            key = info.alias or name
-            yield from untranslated(getattr(node, name), f"{path}.{key}" if path else key)
-    elif isinstance(node, list | tuple):
-        for i, item in enumerate(node):
-            yield from untranslated(item, f"{path}[{i}]")
-    elif isinstance(node, dict):
-        for key, item in node.items():
-            yield from untranslated(item, f"{path}.{key}" if path else str(key))
+    for parts, text in local_texts(node):
+        if text.filed() is None:
+            yield key_path(parts)
 
 
 def _source_pattern(source: str) -> re.Pattern[str]:

@@ -25,10 +25,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     StringConstraints,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 from pydantic.config import ExtraValues
@@ -36,7 +38,7 @@ from pydantic.config import ExtraValues
 from dtia.errors import IntakeError, Problem
 from dtia.evidence import file_problems
 from dtia.intake_checks import semantic_problems
-from dtia.localtext import DEFAULT_LANGUAGE, LANGUAGES, Language, LocalText
+from dtia.localtext import DEFAULT_LANGUAGE, LANGUAGES, Language, LocalText, spelled_out
 from dtia.text import checked, checked_line, quoted
 from dtia.yaml_limits import MAX_BYTES, MAX_TEXT, scan
 
@@ -669,6 +671,15 @@ class TransferIntake(Strict):
             by_name=by_name,
         )
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A Vietnamese-only text dumps as a plain string, which a file in another language
+        # would read back as that language: there it is written {vi: ...}.
+        dumped = handler(self)
+        if self.language != DEFAULT_LANGUAGE:
+            dumped = spelled_out(dumped, self)
+        return dumped
+
     def subject_label(self, name: str) -> LocalText:
         """What the dossier prints for the subject group ``name``: its label, else its name."""
         for group in self.data.subject_groups:
@@ -1059,7 +1070,12 @@ def with_safeguards(intake: TransferIntake, answers: dict[str, Safeguards]) -> T
     data: dict[str, Any] = intake.model_dump(mode="json", by_alias=True)
     for r in data["recipients"]:
         if r["id"] in answers:
-            r["safeguards"] = answers[r["id"]].model_dump(mode="json", exclude_defaults=True)
+            answer = answers[r["id"]]
+            dumped = answer.model_dump(mode="json", exclude_defaults=True)
+            # read back in the intake's language: Vietnamese-only text must say it is
+            r["safeguards"] = (
+                spelled_out(dumped, answer) if intake.language != DEFAULT_LANGUAGE else dumped
+            )
     return TransferIntake.model_validate(data)
 
 

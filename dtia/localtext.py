@@ -12,6 +12,7 @@ intake written before the mapping existed dumps, and hashes, exactly as it alway
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -123,6 +124,55 @@ class LocalText(BaseModel):
         # What a reader inside the company sees when nothing chose: Vietnamese first.
         text = self.vi if self.vi is not None else self.en
         return text or ""
+
+
+KeyPath = tuple[str | int, ...]
+
+
+def local_texts(node: Any, at: KeyPath = ()) -> Iterator[tuple[KeyPath, LocalText]]:
+    """Every free text under ``node`` (a model, list or mapping), with its key path as the
+    dump spells it (field aliases, list indexes)."""
+    if isinstance(node, LocalText):
+        yield at, node
+    elif isinstance(node, BaseModel):
+        for name, info in type(node).model_fields.items():
+            yield from local_texts(getattr(node, name), (*at, info.alias or name))
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from local_texts(item, (*at, i))
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from local_texts(item, (*at, str(key)))
+
+
+def key_path(parts: KeyPath) -> str:
+    """('recipients', 0, 'service') -> 'recipients[0].service'."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
+
+
+def spelled_out(dumped: Any, model: BaseModel) -> Any:
+    """A dump of ``model`` in which Vietnamese-only text is written ``{vi: ...}`` rather than
+    as a plain string: for an intake whose plain strings are read in another language."""
+    for parts, text in local_texts(model):
+        if text.en is not None or text.vi is None:
+            continue
+        node = dumped
+        for part in parts[:-1]:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                node = None
+                break
+        last = parts[-1] if parts else None
+        held = (isinstance(node, dict) and last in node) or (
+            isinstance(node, list) and isinstance(last, int) and last < len(node)
+        )
+        if held and isinstance(node[last], str):
+            node[last] = {"vi": node[last]}
+    return dumped
 
 
 def text_of(value: LocalText | str | None) -> str | None:

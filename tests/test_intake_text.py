@@ -14,7 +14,14 @@ import pytest
 from dtia.assessment import Gap
 from dtia.engine import assess
 from dtia.errors import IntakeError
-from dtia.intake import TransferIntake, input_digest, intake_json_schema, load_intake
+from dtia.intake import (
+    Safeguards,
+    TransferIntake,
+    input_digest,
+    intake_json_schema,
+    load_intake,
+    with_safeguards,
+)
 from dtia.localtext import LocalText
 from tests.support import EXAMPLE_NAMES, EXAMPLES, changed, example_data, tiny_pdf, write_intake
 
@@ -283,3 +290,20 @@ def test_the_schema_takes_text_or_a_mapping_and_the_new_blocks() -> None:
     assert "system_diagram" in schema["$defs"]["Recipient"]["properties"]
     assert {"language", "translation"} <= set(schema["$defs"]["Attachment"]["properties"])
     assert "label" in schema["$defs"]["SubjectGroup"]["properties"]
+
+
+def test_vietnamese_only_text_of_an_english_intake_round_trips(tmp_path: Path) -> None:
+    data = example_data(BASE)
+    data["language"] = "en"
+    data["transfer"]["title"] = {"vi": "Chia sẻ dữ liệu với FPT Nhật Bản"}
+    intake = _load(tmp_path, data)
+    dumped = intake.model_dump(mode="json", by_alias=True)
+    # a plain string here would be read back as English
+    assert dumped["transfer"]["title"] == {"vi": "Chia sẻ dữ liệu với FPT Nhật Bản"}
+    assert TransferIntake.model_validate(dumped) == intake
+    answer = Safeguards.model_validate(
+        {"attested_by": "K. Sato", "attested_on": "2026-05-01", "local_law": "APPI; PPC"}
+    )
+    merged = with_safeguards(intake, {intake.recipients[0].id: answer})
+    safeguards = merged.recipients[0].safeguards
+    assert safeguards is not None and safeguards.local_law == LocalText(vi="APPI; PPC")
