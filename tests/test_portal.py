@@ -464,7 +464,7 @@ def test_a_questionnaire_link_shows_only_what_the_recipient_needs_and_works_once
     assert [c.name for c in stored.certifications] == ["ISO/IEC 27001"]
     (ev,) = stored.evidence
     sha = hashlib.sha256(evidence).hexdigest()
-    assert ev.title == "ISO certificate" and ev.upload == sha and ev.path is None
+    assert str(ev.title) == "ISO certificate" and ev.upload == sha and ev.path is None
     assert (portal.settings.data_dir / "evidence" / sha[:2] / f"{sha}.pdf").read_bytes() == evidence
     assert portal.register.stored_file(sha) == evidence
 

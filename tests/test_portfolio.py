@@ -159,7 +159,7 @@ def test_safeguards_answered_on_the_portal_survive_re_reading_the_intake(tmp_pat
     assert [x["transfer_id"] for x in r.results] == [tid]
     with Session(register.engine) as s:
         again = repo.loaded_of(s, row=register.current(tid))
-    assert again.intake.transfer.title.endswith("(revised)")
+    assert str(again.intake.transfer.title).endswith("(revised)")
     kept = again.intake.recipients[0].safeguards
     assert kept is not None and [e.upload for e in kept.evidence] == [sha]
     assert again.files[rel].sha256 == sha
