@@ -162,6 +162,23 @@ def _references(raw: dict[str, Any]) -> Iterator[Problem]:
                 )
 
 
+def _attachments(attachments: list[Any]) -> Iterator[Problem]:
+    for i, a in enumerate(_map(a) for a in attachments):
+        translation, language = a.get("translation"), a.get("language", "vi")
+        if not isinstance(translation, str) or not translation.strip():
+            continue
+        if language == "vi":
+            yield Problem(
+                f"attachments[{i}].translation",
+                "the document is in Vietnamese (language: vi, the default), so it needs no "
+                f"translation; give attachments[{i}].language, the language it is written in",
+            )
+        elif translation.strip() == str(a.get("path", "")).strip():
+            yield Problem(
+                f"attachments[{i}].translation", "is the document itself, not its translation"
+            )
+
+
 def semantic_problems(raw: dict[str, Any]) -> list[Problem]:
     """Every cross-field problem of a raw intake mapping."""
     return [
@@ -169,4 +186,5 @@ def semantic_problems(raw: dict[str, Any]) -> list[Problem]:
         *_transferor(_map(raw.get("transferor"))),
         *_data(_map(raw.get("data"))),
         *_references(raw),
+        *_attachments(_list(raw.get("attachments"))),
     ]

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from dtia.text import checked
+from dtia.text import checked, quoted
 from dtia.yaml_limits import MAX_TEXT
 
 Language = Literal["vi", "en"]
@@ -82,7 +82,7 @@ class LocalText(BaseModel):
             return given
         if isinstance(data, int | float) and not isinstance(data, bool):
             raise ValueError(
-                f"expected text, but YAML read a number ({data!r}): put the value in quotes"
+                f"expected text, but YAML read a number ({quoted(data)}): put the value in quotes"
             )
         raise ValueError("expected text, or a mapping {vi: text, en: text}")
 
@@ -173,8 +173,3 @@ def spelled_out(dumped: Any, model: BaseModel) -> Any:
         if held and isinstance(node[last], str):
             node[last] = {"vi": node[last]}
     return dumped
-
-
-def text_of(value: LocalText | str | None) -> str | None:
-    """Plain text of an optional field, as ``str`` would print it (None stays None)."""
-    return None if value is None else str(value)

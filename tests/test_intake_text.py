@@ -307,3 +307,13 @@ def test_vietnamese_only_text_of_an_english_intake_round_trips(tmp_path: Path) -
     merged = with_safeguards(intake, {intake.recipients[0].id: answer})
     safeguards = merged.recipients[0].safeguards
     assert safeguards is not None and safeguards.local_law == LocalText(vi="APPI; PPC")
+
+
+def test_a_translation_of_a_vietnamese_document_or_of_itself_is_refused(tmp_path: Path) -> None:
+    data = example_data(BASE)
+    first, second = data["attachments"][0], data["attachments"][1]
+    first["translation"] = second["path"]  # language left at vi
+    second |= {"language": "ja", "translation": second["path"]}
+    problems = _problems(tmp_path, data)
+    assert "attachments[0].language" in problems["attachments[0].translation"]
+    assert "itself" in problems["attachments[1].translation"]
