@@ -48,18 +48,22 @@ TEXT_HOME = (
 )
 
 
-def _values(data: Any, path: str) -> list[Any]:
-    """Every value at a key path; ``[*]`` fans out over a list."""
-    current = [data]
+def _values(data: Any, path: str) -> list[tuple[str, Any]]:
+    """Every value at a key path, with the concrete path it is at; ``[*]`` fans out over a
+    list (an absent list gives one None at the unexpanded path)."""
+    current: list[tuple[str, Any]] = [("", data)]
     for part in path.replace("[*]", ".*").split("."):
-        nxt: list[Any] = []
-        for value in current:
+        nxt: list[tuple[str, Any]] = []
+        for at, value in current:
             if part == "*":
-                nxt.extend(value if isinstance(value, list) else [None])
+                if isinstance(value, list):
+                    nxt.extend((f"{at}[{i}]", item) for i, item in enumerate(value))
+                else:
+                    nxt.append((f"{at}[*]", None))
             elif isinstance(value, dict):
-                nxt.append(value.get(part))
+                nxt.append((f"{at}.{part}" if at else part, value.get(part)))
             else:
-                nxt.append(None)
+                nxt.append((f"{at}.{part}" if at else part, None))
         current = nxt
     return current
 
@@ -205,12 +209,17 @@ def gaps(facts: Facts, app: Applicability, rules: Rules) -> list[Gap]:
     for field in rules.fields():
         if not field.source or not _required(field, facts):
             continue
-        empty = [path for path in field.source if any(_empty(v) for v in _values(data, path))]
+        missing = {
+            path: [at for at, v in _values(data, path) if _empty(v)] for path in field.source
+        }
+        empty = [path for path, where in missing.items() if where]
         if empty:
             message = field.gap_message or f"{field.label_en} is missing"
             if len(field.source) > 1:  # say which of the field's parts is missing
                 message += f" (not given: {', '.join(empty)})"
-            path = empty[0] if len(empty) == 1 and "*" not in empty[0] else None
+            # the one key path to fill, when there is one
+            where = [at for path in empty for at in missing[path]]
+            path = where[0] if len(where) == 1 and "*" not in where[0] else None
             found.append(
                 Gap(field=field.id, message=message, citations=list(field.citations), path=path)
             )

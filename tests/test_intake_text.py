@@ -317,3 +317,12 @@ def test_a_translation_of_a_vietnamese_document_or_of_itself_is_refused(tmp_path
     problems = _problems(tmp_path, data)
     assert "attachments[0].language" in problems["attachments[0].translation"]
     assert "itself" in problems["attachments[1].translation"]
+
+
+def test_a_gap_names_the_one_key_path_to_fill() -> None:
+    a = assess(load_intake(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml"), AS_OF)
+    paths = {g.field: g.path for g in a.gaps}
+    assert paths["A.II.2"] == "flows[0].diagram"  # a list fanned out to its one empty item
+    assert paths["A.II.9.3"] == "security.testing"
+    assert paths["A.II.6"] is None  # two keys left empty: the message names both
+    assert "path" not in next(g for g in a.gaps if g.path is None).model_dump(mode="json")
