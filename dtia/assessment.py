@@ -96,10 +96,17 @@ class Finding(Frozen):
     citations: list[str] = Field(min_length=1)
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class Gap(Frozen):
-    field: str
+    field: str  # the Form 09 field (A.II.4), or the cover notice item (cover.place)
     message: str
     citations: list[str] = []
+    # The intake key path to fill, when one path says it (governance.retention,
+    # attachments[0].translation). Left out when absent, so earlier assessments keep their bytes.
+    path: str | None = Field(default=None, exclude_if=_absent)
 
 
 class Pending(Frozen):

@@ -270,7 +270,8 @@ def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
             _recipient_facts(i, r, intake, rules) for i, r in enumerate(intake.recipients)
         ),
         policy_texts=tuple(
-            (i, p.title, loaded.text_of(p.path)) for i, p in enumerate(intake.transferor.policies)
+            (i, str(p.title), loaded.text_of(p.path))
+            for i, p in enumerate(intake.transferor.policies)
         ),
     )
 
@@ -282,7 +283,10 @@ _CONSENT_WORDS = re.compile(r"consent|cookie|opt[- ]?in|đồng ý|同意", re.I
 def consent_findings_in_self_assessment(facts: Facts) -> bool:
     """Whether the transferor's own self-assessment records findings on consent."""
     sa = facts.intake.governance.self_assessment
-    return sa is not None and _CONSENT_WORDS.search(sa.result) is not None
+    if sa is None:
+        return False
+    # Either language may say it.
+    return any(_CONSENT_WORDS.search(t) for t in (sa.result.vi, sa.result.en) if t)
 
 
 def discloses_transfer_abroad(text: str) -> bool:

@@ -252,7 +252,8 @@ def classify_change(old: TransferIntake, new: TransferIntake) -> set[str]:
     kinds: set[str] = set()
 
     def purposes(i: TransferIntake) -> set[str]:
-        return set(i.transfer.purposes) | {f.purpose for f in i.flows}
+        # By what a reader sees: adding a translation to a purpose is no new purpose.
+        return {str(p) for p in i.transfer.purposes} | {str(f.purpose) for f in i.flows}
 
     def parties(i: TransferIntake) -> set[tuple[str, str, str]]:
         return {(r.name, r.country, r.role) for r in i.recipients} | {
@@ -267,8 +268,8 @@ def classify_change(old: TransferIntake, new: TransferIntake) -> set[str]:
         old.transferor.pdp.kind != "internal" or new.transferor.pdp.kind != "internal"
     ) and old.transferor.pdp != new.transferor.pdp:
         kinds.add("pdp_provider")
-    if {(b.code, b.label) for b in old.transferor.business_lines} != {
-        (b.code, b.label) for b in new.transferor.business_lines
+    if {(b.code, str(b.label)) for b in old.transferor.business_lines} != {
+        (b.code, str(b.label)) for b in new.transferor.business_lines
     }:
         kinds.add("business_line")
     if (old.transferor.name_vi, old.transferor.tax_code) != (

@@ -25,16 +25,20 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     StringConstraints,
     ValidationError,
+    model_serializer,
     model_validator,
 )
+from pydantic.config import ExtraValues
 
 from dtia.errors import IntakeError, Problem
 from dtia.evidence import file_problems
 from dtia.intake_checks import semantic_problems
+from dtia.localtext import DEFAULT_LANGUAGE, LANGUAGES, Language, LocalText, spelled_out
 from dtia.text import checked, checked_line, quoted
 from dtia.yaml_limits import MAX_BYTES, MAX_TEXT, scan
 
@@ -285,13 +289,51 @@ AttachmentKind = Literal[
 ]
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+def _is_vi(value: object) -> bool:
+    return value == DEFAULT_LANGUAGE
+
+
+def _no_entries(value: object) -> bool:
+    return value == {}
+
+
+def _language_code(value: str) -> str:
+    if pycountry.languages.get(alpha_2=value) is None:
+        raise ValueError(f"{quoted(value)} is not an ISO 639-1 language code (vi, en, ja, ...)")
+    return value
+
+
+# The language of an attached document: ISO 639-1, lower case (vi, en, ja, ...).
+AttachmentLanguage = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[a-z]{2}$"), AfterValidator(_language_code)
+]
+# The Form 09 §A.III sections an officer may write in their own words (spec intake.md,
+# "analysis"): the necessity (III.1), the impact analyses (III.2.x), the recipient's level.
+AnalysisSection = Literal[
+    "A.III.1",
+    "A.III.2.1",
+    "A.III.2.2",
+    "A.III.2.3",
+    "A.III.3.1",
+    "A.III.3.2",
+    "A.III.3.3",
+    "A.III.3.4",
+]
+# Fields added after intakes were first stored are left out of a dump while they hold their
+# default (exclude_if), so an intake that does not use them keeps its input digest.
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class ExemptionClaim(Strict):
     code: ExemptionCode
-    justification: Text
+    justification: LocalText
 
 
 class PriorDossier(Strict):
@@ -302,17 +344,17 @@ class PriorDossier(Strict):
 
 class OnwardTransfer(Strict):
     allowed: StrictBool
-    procedure: Text | None = None
+    procedure: LocalText | None = None
 
 
 class Transfer(Strict):
     id: Slug
-    title: Text
+    title: LocalText
     direction: Literal["outbound", "inbound", "both"]
     activities: list[Activity]
-    activity_other: Text | None = None
+    activity_other: LocalText | None = None
     first_transfer_date: TransferDate
-    purposes: Annotated[list[Text], Field(min_length=1)]
+    purposes: Annotated[list[LocalText], Field(min_length=1)]
     exemption_claims: list[ExemptionClaim] = []
     prior_dossier: PriorDossier | None = None
     onward_transfer: OnwardTransfer | None = None
@@ -329,21 +371,21 @@ class Registration(Strict):
 
 class Representative(Strict):
     name: Text
-    title: Text | None = None
+    title: LocalText | None = None
 
 
 class BusinessLine(Strict):
     code: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{1,5}$")]
-    label: Text
+    label: LocalText
 
 
 class Pdp(Strict):
     kind: Literal["internal", "external_org", "external_individual"]
-    unit_name: Text | None = None
+    unit_name: LocalText | None = None
     unit_phone: Text | None = None
     unit_email: Email | None = None
     name: Text
-    title: Text | None = None
+    title: LocalText | None = None
     phone: Text
     email: Email
     appointment_document: RelPath | None = None
@@ -356,7 +398,7 @@ class Pdp(Strict):
 
 
 class Document(Strict):
-    title: Text
+    title: LocalText
     path: RelPath
 
 
@@ -386,7 +428,7 @@ class Transferor(Strict):
 
 class Contact(Strict):
     name: Text
-    title: Text | None = None
+    title: LocalText | None = None
     email: Email
     phone: Text | None = None
 
@@ -399,7 +441,7 @@ class Contract(Strict):
 
 
 class Evidence(Strict):
-    title: Text
+    title: LocalText
     path: RelPath | None = None
     # A PDF the recipient uploaded with its questionnaire answer, by its SHA-256. Set by the
     # portal; honoured only when the register holds that upload in this recipient's answers.
@@ -427,15 +469,15 @@ class Safeguards(Strict):
     attested_on: IsoDate
     encryption_in_transit: StrictBool | None = None
     encryption_at_rest: StrictBool | None = None
-    access_control: Text | None = None
+    access_control: LocalText | None = None
     certifications: list[Certification] = []
     incident_notification_hours: Count | None = None
     data_subject_request_days: Count | None = None
-    onward_transfer_controls: Text | None = None
-    retention_and_deletion: Text | None = None
-    government_access_policy: Text | None = None
-    local_law: Text | None = None
-    security_testing: Text | None = None
+    onward_transfer_controls: LocalText | None = None
+    retention_and_deletion: LocalText | None = None
+    government_access_policy: LocalText | None = None
+    local_law: LocalText | None = None
+    security_testing: LocalText | None = None
     evidence: list[Evidence] = []
 
 
@@ -447,11 +489,13 @@ class Recipient(Strict):
     address: Text
     tax_or_registration_no: Text | None = None
     pdp_contact: Contact
-    service: Text
+    service: LocalText
     contract: Contract | None = None
     safeguards: Safeguards | None = None
     # None = not stated: the conservative defaults of the spec apply.
     provides: Annotated[list[ProvidedService], Field(min_length=1)] | None = None
+    # The recipient's system or architecture diagram (Decree 356 Art 18(3)(e)).
+    system_diagram: RelPath | None = Field(default=None, exclude_if=_absent)
 
 
 class OtherParty(Strict):
@@ -462,15 +506,21 @@ class OtherParty(Strict):
     tax_or_registration_no: Text | None = None
     pdp_contact: Contact
     contract: Contract | None = None
-    service: Text
-    note: Text | None = None
+    service: LocalText
+    note: LocalText | None = None
 
 
 class SubjectGroup(Strict):
-    name: Text
+    name: Text  # the group's identifier: flows name it
+    # What the dossier prints for the group (default: its name).
+    label: LocalText | None = Field(default=None, exclude_if=_absent)
     count: Count
     kind: SubjectKind
     activities: list[Activity] | None = None
+
+    @property
+    def printed_label(self) -> LocalText:
+        return self.label if self.label is not None else LocalText(vi=self.name)
 
 
 class Data(Strict):
@@ -497,37 +547,37 @@ class Data(Strict):
 class Flow(Strict):
     subject_group: Text
     recipient: Text
-    purpose: Text
+    purpose: LocalText
     includes_sensitive: StrictBool
-    post_transfer_processing: Text
+    post_transfer_processing: LocalText
     systems: list[Text] = []
     diagram: RelPath | None = None
 
 
 class TestingEntry(Strict):
-    content: Text
-    scope: Text
-    frequency: Text
-    purpose: Text
+    content: LocalText
+    scope: LocalText
+    frequency: LocalText
+    purpose: LocalText
 
 
 class Security(Strict):
-    measures: Text | None = None
+    measures: LocalText | None = None
     standards: list[Text] = []
     testing: list[TestingEntry] = []
     system_diagram: RelPath | None = None
 
 
 class SelfAssessment(Strict):
-    method: Text
+    method: LocalText
     date: IsoDate
-    result: Text
+    result: LocalText
 
 
 class Governance(Strict):
-    retention: Text | None = None
-    deletion: Text | None = None
-    consent_method: Text | None = None
+    retention: LocalText | None = None
+    deletion: LocalText | None = None
+    consent_method: LocalText | None = None
     legal_basis: (
         Literal[
             "consent", "contract", "legal_obligation", "vital_interest", "public_interest", "other"
@@ -538,8 +588,8 @@ class Governance(Strict):
 
 
 class Business(Strict):
-    necessity: Text | None = None
-    current_practice: Text | None = None
+    necessity: LocalText | None = None
+    current_practice: LocalText | None = None
     domestic_transfer: StrictBool | None = None
     domestic_transfer_for_fee: StrictBool | None = None
     data_exchange_trading: StrictBool | None = None
@@ -549,9 +599,30 @@ class Business(Strict):
 
 
 class Attachment(Strict):
-    title: Text
+    title: LocalText
     path: RelPath
     kind: AttachmentKind
+    # The document's own language, and the path of its Vietnamese translation: the filed
+    # dossier needs one for a document not in Vietnamese.
+    language: AttachmentLanguage = Field(default=DEFAULT_LANGUAGE, exclude_if=_is_vi)
+    translation: RelPath | None = Field(default=None, exclude_if=_absent)
+
+
+class Signatory(Strict):
+    name: Text
+    title: LocalText
+    # The letter of authority, when the signatory is not the legal representative.
+    authorisation: RelPath | None = None
+
+
+class Filing(Strict):
+    """The formalities of the filed dossier's cover notice (Form 01a/01b)."""
+
+    place: Text | None = None
+    # The cover is dated with it; absent, the date line is left blank (never as_of).
+    signed_on: IsoDate | None = None
+    document_number: Text | None = None
+    signatory: Signatory | None = None
 
 
 class TransferIntake(Strict):
@@ -568,8 +639,60 @@ class TransferIntake(Strict):
     governance: Governance = Governance()
     business: Business = Business()
     attachments: list[Attachment] = []
+    # Plain strings are in this language (LocalText reads it from the validation context).
+    language: Language = Field(default=DEFAULT_LANGUAGE, exclude_if=_is_vi)
+    filing: Filing | None = Field(default=None, exclude_if=_absent)
+    analysis: dict[AnalysisSection, LocalText] = Field(default_factory=dict, exclude_if=_no_entries)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> TransferIntake:
+        """Validate with plain strings read in the intake's own ``language``."""
+        if context is None:
+            context = {"language": intake_language(obj)}
+        return super().model_validate(
+            obj,
+            strict=strict,
+            extra=extra,
+            from_attributes=from_attributes,
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
+        )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A Vietnamese-only text dumps as a plain string, which a file in another language
+        # would read back as that language: there it is written {vi: ...}.
+        dumped = handler(self)
+        if self.language != DEFAULT_LANGUAGE:
+            dumped = spelled_out(dumped, self)
+        return dumped
+
+    def subject_label(self, name: str) -> LocalText:
+        """What the dossier prints for the subject group ``name``: its label, else its name."""
+        for group in self.data.subject_groups:
+            if group.name == name:
+                return group.printed_label
+        return LocalText(vi=name)
+
+
+def intake_language(raw: object) -> Language:
+    """The top-level ``language`` of a raw intake, read before anything else; one that is
+    not ``vi`` or ``en`` is reported by the field validation and read as the default."""
+    language = raw.get("language") if isinstance(raw, dict) else None
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -741,6 +864,7 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
         ),
         ("transferor.pdp.service_contract", get(raw, "transferor", "pdp", "service_contract")),
         ("security.system_diagram", get(raw, "security", "system_diagram")),
+        ("filing.signatory.authorisation", get(raw, "filing", "signatory", "authorisation")),
     ]
     candidates += [
         (f"transferor.pdp.qualification_documents[{i}]", d)
@@ -752,6 +876,7 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
     ]
     for i, r in enumerate(items("recipients")):
         candidates.append((f"recipients[{i}].contract.path", get(r, "contract", "path")))
+        candidates.append((f"recipients[{i}].system_diagram", get(r, "system_diagram")))
         evidence, certs = get(r, "safeguards", "evidence"), get(r, "safeguards", "certifications")
         # not a list: the field validation reports it
         for j, ev in enumerate(evidence if isinstance(evidence, list) else []):
@@ -768,9 +893,9 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
         for i, p in enumerate(items("other_parties"))
     ]
     candidates += [(f"flows[{i}].diagram", get(f, "diagram")) for i, f in enumerate(items("flows"))]
-    candidates += [
-        (f"attachments[{i}].path", get(a, "path")) for i, a in enumerate(items("attachments"))
-    ]
+    for i, a in enumerate(items("attachments")):
+        candidates.append((f"attachments[{i}].path", get(a, "path")))
+        candidates.append((f"attachments[{i}].translation", get(a, "translation")))
     for key_path, value in candidates:
         if isinstance(value, str) and value.strip():
             yield key_path, value.strip()
@@ -945,7 +1070,12 @@ def with_safeguards(intake: TransferIntake, answers: dict[str, Safeguards]) -> T
     data: dict[str, Any] = intake.model_dump(mode="json", by_alias=True)
     for r in data["recipients"]:
         if r["id"] in answers:
-            r["safeguards"] = answers[r["id"]].model_dump(mode="json", exclude_defaults=True)
+            answer = answers[r["id"]]
+            dumped = answer.model_dump(mode="json", exclude_defaults=True)
+            # read back in the intake's language: Vietnamese-only text must say it is
+            r["safeguards"] = (
+                spelled_out(dumped, answer) if intake.language != DEFAULT_LANGUAGE else dumped
+            )
     return TransferIntake.model_validate(data)
 
 

@@ -67,14 +67,17 @@ def context(intake: TransferIntake, recipient_id: str, rules: Rules) -> dict[str
     labels = {c.code: c for c in (*rules.files.basic_data, *rules.files.sensitive_data)}
     flows = [f for f in intake.flows if f.recipient in (recipient.id, recipient.name)]
     return {
-        "transfer_title": intake.transfer.title,
+        # The recipient reads English where the intake gives it (LocalText.annex).
+        "transfer_title": intake.transfer.title.annex(),
         "asked_by": intake.transferor.name_foreign or intake.transferor.name_vi,
         "asked_by_vi": intake.transferor.name_vi,
         "recipient": {"id": recipient.id, "name": recipient.name, "country": recipient.country},
         # whom the questionnaire's link and reminders are e-mailed to (dtia.notify)
         "contact": {"name": recipient.pdp_contact.name, "email": recipient.pdp_contact.email},
-        "service": recipient.service,
-        "purposes": sorted({f.purpose for f in flows} or set(intake.transfer.purposes)),
+        "service": recipient.service.annex(),
+        "purposes": sorted(
+            {f.purpose.annex() for f in flows} or {p.annex() for p in intake.transfer.purposes}
+        ),
         "data": [
             f"{labels[c].label_en} ({labels[c].label_vi})" if c in labels else c
             for c in (*intake.data.basic, *intake.data.sensitive)

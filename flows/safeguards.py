@@ -101,7 +101,7 @@ def collect_safeguards(
             Notifier(register, log=logger).run_waiting,
             questionnaire_id=questionnaire_id,
             transfer_id=intake.transfer.id,
-            title=intake.transfer.title,
+            title=str(intake.transfer.title),
             recipient_id=r.id,
             recipient=r.name,
             country=r.country,

@@ -19,6 +19,7 @@ from dtia.dossier.view import build_view
 from dtia.engine import assess
 from dtia.intake import LoadedIntake, load_intake
 from dtia.law import load_rules
+from dtia.localtext import LocalText
 from tests.support import EXAMPLES, changed, split_path, write_intake
 
 AS_OF = date(2026, 11, 22)
@@ -248,11 +249,13 @@ def _with_text(changes: dict[str, str]) -> LoadedIntake:
 
     def put(node: Any, parts: list[str | int], value: str) -> Any:
         head, rest = parts[0], parts[1:]
-        new = (
-            put(node[head] if isinstance(head, int) else getattr(node, head), rest, value)
-            if rest
-            else value
-        )
+        here = node[head] if isinstance(head, int) else getattr(node, head)
+        if rest:
+            new = put(here, rest, value)
+        elif isinstance(here, LocalText):  # free text keeps its type, unchecked like the rest
+            new = LocalText.model_construct(vi=value, en=None)
+        else:
+            new = value
         if isinstance(head, int):
             return [new if i == head else item for i, item in enumerate(node)]
         return node.model_copy(update={head: new})

@@ -381,6 +381,25 @@ def test_form_wording_is_official() -> None:
             ), f"{t.key} ({t.form}): {piece!r} is not in the official form"
 
 
+def test_cover_items_are_worded_as_forms_01a_and_01b() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    units = _unit_text("decree-356-2025")
+
+    def squash(text: str) -> str:
+        return re.sub(r"[\s.…]+", " ", text).strip()
+
+    assert {f.id for f in rules.files.cover_fields} >= {
+        "cover.place",
+        "cover.signatory",
+        "cover.registration",
+        "cover.authorisation",
+    }
+    for f in rules.files.cover_fields:
+        forms = ["01a", "01b"] if f.form == "any" else [f.form]
+        for form in forms:
+            assert squash(f.label_vi) in squash(units[f"Form {form}"]), (f.id, form)
+
+
 def test_provided_services_are_the_intake_vocabulary_and_worded_as_their_articles() -> None:
     from typing import get_args
 

@@ -322,9 +322,11 @@ def build_update_notice(
             if (r.name, r.country) not in before
         ]
     if "purpose" in kinds:
-        old = set(previous.transfer.purposes)
+        old = {str(p) for p in previous.transfer.purposes}
         changes += [
-            f"Mục đích / purpose: {p}" for p in loaded.intake.transfer.purposes if p not in old
+            f"Mục đích / purpose: {p}"
+            for p in loaded.intake.transfer.purposes
+            if str(p) not in old
         ]
     changes += [labels[k].label_vi for k in sorted(kinds) if k in labels]
     reasons = [

@@ -8,18 +8,30 @@ wording, with the English rendering for the annex). A value the intake leaves em
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 from dtia.assessment import Assessment, Finding
 from dtia.facts import cloud_clauses_apply
-from dtia.intake import Contact, Contract, LoadedIntake, Recipient, TransferIntake
+from dtia.intake import (
+    Attachment,
+    Contact,
+    Contract,
+    Document,
+    LoadedIntake,
+    Recipient,
+    TransferIntake,
+)
 from dtia.law import Rules
 from dtia.law.models import FormText
+from dtia.localtext import LocalText
 
 Lang = Literal["vi", "en"]
+# A printed value: fixed text, or the intake's free text, which keeps both of its languages
+# so the Vietnamese part prints the Vietnamese and the English annex the English (``pick``).
+Shown = str | LocalText
 
 
 @dataclass(frozen=True)
@@ -36,14 +48,14 @@ class Text2:
 @dataclass(frozen=True)
 class Row:
     label: Text2
-    value: str | None  # None prints as "not provided"
+    value: Shown | None  # None prints as "not provided"
     field: str = ""
 
 
 @dataclass(frozen=True)
 class Table:
     headers: list[Text2]
-    rows: list[list[str]]
+    rows: list[list[Shown]]
 
 
 @dataclass(frozen=True)
@@ -58,9 +70,9 @@ class Item:
     row: Row | None = None
     table: Table | None = None
     checks: list[Check] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
+    text: list[Shown] = field(default_factory=list)
     heading: Text2 | None = None
-    steps: list[tuple[Text2, list[str]]] = field(default_factory=list)
+    steps: list[tuple[Text2, list[Shown]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,9 +92,9 @@ class Cover:
     as_of: date
     texts: dict[str, Text2]
     rows: list[Row]
-    documents: list[str]
+    documents: list[Shown]
     signatory: str | None
-    signatory_title: str | None
+    signatory_title: Shown | None
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,30 @@ class DossierView:
 
 
 NOT_PROVIDED = Text2("Chưa cung cấp", "Not provided")
+
+
+def pick(value: Shown | None, lang: Lang) -> str | None:
+    """What ``value`` prints in ``lang``: free text in Vietnamese for the Vietnamese part
+    (None, "not provided", when it has none: a gap says so), else its annex text."""
+    if isinstance(value, LocalText):
+        return value.filed() if lang == "vi" else value.annex()
+    return value
+
+
+def _in(value: Shown, lang: Lang) -> str:
+    """``pick`` inside a composed line, where a missing Vietnamese text is said in words."""
+    text = pick(value, lang)
+    return text if text is not None else NOT_PROVIDED(lang)
+
+
+def composed(build: Callable[[Lang], str]) -> LocalText:
+    """A line built from free text, once per language (not validated: it is no input)."""
+    return LocalText.model_construct(vi=build("vi"), en=build("en"))
+
+
+def joined(parts: Sequence[Shown], sep: str = "") -> LocalText:
+    """``parts`` joined into one line, in each language."""
+    return composed(lambda lang: sep.join(_in(p, lang) for p in parts))
 YES = Text2("Có", "Yes")
 NO = Text2("Không", "No")
 
@@ -134,14 +170,19 @@ def _place(address: str) -> str:
     return parts[-1] if parts else "….."
 
 
-def _row(rules: Rules, field_id: str, value: str | None) -> Item:
+def _row(rules: Rules, field_id: str, value: Shown | None) -> Item:
     return Item("row", row=Row(_field(rules, field_id), value or None, field_id))
 
 
-def _recipient_security(r: Recipient) -> str | None:
-    s = r.safeguards
-    if s is None:
+def _recipient_security(r: Recipient) -> LocalText | None:
+    if r.safeguards is None:
         return None
+    return composed(lambda lang: _security_line(r, lang))
+
+
+def _security_line(r: Recipient, lang: Lang) -> str:
+    s = r.safeguards
+    assert s is not None
     parts = []
     if s.encryption_in_transit is not None or s.encryption_at_rest is not None:
         parts.append(
@@ -157,7 +198,7 @@ def _recipient_security(r: Recipient) -> str | None:
         ("Local law", s.local_law),
     ):
         if value:
-            parts.append(f"{label}: {value}")
+            parts.append(f"{label}: {_in(value, lang)}")
     if s.incident_notification_hours is not None:
         parts.append(
             f"Breach notice to the transferor within {s.incident_notification_hours} hours"
@@ -237,12 +278,12 @@ def filed_findings(a: Assessment) -> list[Finding]:
 def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules) -> Item:
     criteria = LENSES[section_id]
     relevant = [f for f in filed_findings(a) if f.criterion in criteria and f.severity != "info"]
-    issues = [f"{f.message} ({'; '.join(f.citations)})" for f in relevant] or [
+    issues: list[Shown] = [f"{f.message} ({'; '.join(f.citations)})" for f in relevant] or [
         "No issue was found for this aspect."
     ]
-    applied: list[str] = []
-    if intake.security.measures:
-        applied.append(f"Transferor: {intake.security.measures}")
+    applied: list[Shown] = []
+    if (measures := intake.security.measures) is not None:
+        applied.append(composed(lambda lang: f"Transferor: {_in(measures, lang)}"))
     if intake.security.standards:
         applied.append("Standards applied: " + ", ".join(intake.security.standards))
     for r in intake.recipients:
@@ -251,14 +292,14 @@ def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules)
                 f"Contract {r.contract.reference} with {r.name}, signed {r.contract.signed_on.isoformat()}"
             )
         if (sec := _recipient_security(r)) is not None:
-            applied.append(f"{r.name}: {sec}")
-    proposed = [f"{f.remedy} ({f.id})" for f in relevant]
+            applied.append(joined([f"{r.name}: ", sec]))
+    proposed: list[Shown] = [f"{f.remedy} ({f.id})" for f in relevant]
     contributions = [c for c in a.risk.contributions if c.criterion in criteria]
-    effect = [
+    effect: list[Shown] = [
         f"{c.criterion}: {c.inherent_points} points inherent, {c.points} residual — {c.reason}"
         for c in contributions
     ] or ["Not scored."]
-    recommend = [f"[{f.severity}] {f.remedy}" for f in relevant] or [
+    recommend: list[Shown] = [f"[{f.severity}] {f.remedy}" for f in relevant] or [
         "Keep the measures in place and review them at each update of the dossier."
     ]
     labels = [_t(rules, f"step_{i}", "09") for i in range(1, 6)]
@@ -280,10 +321,10 @@ def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules)
     )
 
 
-PartyRow = tuple[str, str | None, str, str | None, str, str | None]
+PartyRow = tuple[str, str | None, Shown, str | None, Shown, Shown | None]
 
 
-def _party_rows(parties: Sequence[PartyRow]) -> list[list[str]]:
+def _party_rows(parties: Sequence[PartyRow]) -> list[list[Shown]]:
     return [
         [str(i), name, tax or "—", contact, contract or "—", service, note or ""]
         for i, (name, tax, contact, contract, service, note) in enumerate(parties, start=1)
@@ -382,7 +423,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
                     "Bộ phận, nhân sự bảo vệ dữ liệu cá nhân hoặc tổ chức, cá nhân cung cấp dịch vụ bảo vệ dữ liệu cá nhân của bên chuyển dữ liệu cá nhân",
                     "Data protection unit or person, or data protection service provider",
                 ),
-                pdp.unit_name or pdp.name,
+                pdp.unit_name if pdp.unit_name is not None else pdp.name,
             ),
             Row(Text2("Họ và tên", "Full name"), pdp.name),
             Row(Text2("Chức vụ", "Title"), pdp.title),
@@ -416,7 +457,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
             Row(Text2("Số điện thoại", "Telephone"), t.phone),
             Row(Text2("Email", "Email"), t.email),
         ]
-    documents = [
+    documents: list[Shown] = [
         "Báo cáo đánh giá tác động chuyển dữ liệu cá nhân xuyên biên giới theo Mẫu số 09 / Transfer impact assessment report (Form 09)"
     ]
     documents += [f"{r.contract.reference} — {r.name}" for r in intake.recipients if r.contract]
@@ -438,7 +479,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
 
     part_a = _part_a(loaded, a, rules)
     part_b = _part_b(intake, a, rules)
-    gaps = [Row(_field(rules, g.field), g.message, g.field) for g in a.gaps]
+    gaps = [Row(Text2(*rules.label_of(g.field)), g.message, g.field) for g in a.gaps]
     risk_rows = [
         [
             c.criterion,
@@ -452,7 +493,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
     ]
     return DossierView(
         transfer_id=intake.transfer.id,
-        title=intake.transfer.title,
+        title=str(intake.transfer.title),
         as_of=a.as_of,
         rules_version=a.rules_version,
         cover=cover,
@@ -507,7 +548,15 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         _row(rules, "A.I.1c", t.tax_code if t.kind == "organisation" else t.id_number),
         _row(rules, "A.I.2", t.address),
         _row(rules, "A.I.3", t.phone),
-        _row(rules, "A.I.4", "; ".join(f"{b.code} — {b.label}" for b in t.business_lines)),
+        _row(
+            rules,
+            "A.I.4",
+            composed(
+                lambda lang: "; ".join(f"{b.code} — {_in(b.label, lang)}" for b in t.business_lines)
+            )
+            if t.business_lines
+            else None,
+        ),
         _row(rules, "A.I.5", str(t.branch_count) if t.branch_count is not None else None),
         _row(rules, "A.I.6", t.email),
         _row(rules, "A.I.7", t.website),
@@ -556,8 +605,8 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
             )
         )
         if ticked:
-            rows = [
-                [g.name, f"{g.count:,}".replace(",", ".")]
+            rows: list[list[Shown]] = [
+                [g.printed_label, f"{g.count:,}".replace(",", ".")]
                 for g in groups
                 if g.activities is None or act.code in g.activities
             ]
@@ -590,7 +639,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                 ],
                 [
                     [
-                        f.subject_group,
+                        intake.subject_label(f.subject_group),
                         f.purpose,
                         "Có / Yes" if f.includes_sensitive else "Không / No",
                         f.post_transfer_processing,
@@ -751,7 +800,15 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         )
     sa = g.self_assessment
     items.append(
-        _row(rules, "A.II.10", f"{sa.method}; {sa.date.isoformat()}; {sa.result}" if sa else None)
+        _row(
+            rules,
+            "A.II.10",
+            composed(
+                lambda lang: f"{_in(sa.method, lang)}; {sa.date.isoformat()}; {_in(sa.result, lang)}"
+            )
+            if sa
+            else None,
+        )
     )
     out.append(Section("A.II", "II.", sec["A.II"], items))
 
@@ -797,7 +854,15 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
             _row(
                 rules,
                 "A.III.3.1",
-                "; ".join(f"{f.subject_group}: {f.post_transfer_processing}" for f in flows),
+                joined(
+                    [
+                        joined([intake.subject_label(f.subject_group), f.post_transfer_processing], ": ")
+                        for f in flows
+                    ],
+                    "; ",
+                )
+                if flows
+                else None,
             )
         )
         rec_items.append(_row(rules, "A.III.3.2", _recipient_security(r)))
@@ -824,8 +889,11 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
     out.append(Section("A.III.3", "3.", sec["A.III.3"], rec_items, level=3))
 
     # A.IV
-    docs = [f"{p.title} ({p.path})" for p in intake.transferor.policies]
-    docs += [f"{att.title} ({att.path})" for att in intake.attachments]
+    titled: list[Document | Attachment] = [*intake.transferor.policies, *intake.attachments]
+    docs: list[Shown] = [
+        joined([d.title, f" ({d.path})"])
+        for d in titled
+    ]
     out.append(
         Section(
             "A.IV",
@@ -847,8 +915,12 @@ def _contract_text(contract: Contract | None) -> str | None:
     return f"{contract.reference}, {contract.signed_on.strftime('%d/%m/%Y')}" if contract else None
 
 
-def _contact_text(c: Contact) -> str:
-    return ", ".join(p for p in (c.name, c.title, c.email, c.phone) if p)
+def _contact_text(c: Contact) -> LocalText:
+    def line(lang: Lang) -> str:
+        title = _in(c.title, lang) if c.title is not None else None
+        return ", ".join(p for p in (c.name, title, c.email, c.phone) if p)
+
+    return composed(line)
 
 
 def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section]:

@@ -25,6 +25,7 @@ from dtia.law.models import (
     BusinessLine,
     Cited,
     ContractClause,
+    CoverField,
     Criterion,
     DataCategory,
     DateValue,
@@ -289,6 +290,18 @@ class Rules:
 
     def field(self, field_id: str) -> FormField:
         return self._by(self.files.form09_fields, "id", field_id, "Form 09 field")
+
+    def cover_field(self, field_id: str) -> CoverField:
+        return self._by(self.files.cover_fields, "id", field_id, "cover notice item")
+
+    def label_of(self, field_id: str) -> tuple[str, str]:
+        """The Vietnamese and English label of a Form 09 field or section, or of a cover
+        notice item: whatever a gap names."""
+        for items in (self.files.form09_fields, self.files.form09_sections, self.files.cover_fields):
+            for item in items:
+                if item.id == field_id and item.in_force(self.on):
+                    return item.label_vi, item.label_en
+        raise RulesError(f"law data has no field {field_id!r} in force on {self.on.isoformat()}")
 
     def holidays(self, year: int) -> dict[date, str]:
         """Official days off of a year: the data where it covers the year, else the library."""

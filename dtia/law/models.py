@@ -382,6 +382,16 @@ class FormField(Cited):
         return self
 
 
+class CoverField(Cited):
+    """A formality of the filed dossier outside Form 09 (the cover notice, Form 01a/01b)."""
+
+    id: str = Field(pattern=r"^cover\.[a-z_]+$")
+    form: Literal["01a", "01b", "any"]
+    label_vi: str
+    label_en: str
+    gap_message: str
+
+
 class FormSection(Cited):
     id: str
     label_vi: str
@@ -561,6 +571,7 @@ class LawFiles(Strict):
     criteria: tuple[Criterion, ...]
     form09_sections: tuple[FormSection, ...]
     form09_fields: tuple[FormField, ...]
+    cover_fields: tuple[CoverField, ...]
     form_texts: tuple[FormText, ...]
     processing_services: tuple[ProcessingService, ...]
     update_triggers: tuple[UpdateTrigger, ...]

@@ -192,7 +192,7 @@ def save_assessment(
         transfer = TransferRow.model_validate(
             {
                 "id": intake.transfer.id,
-                "title": intake.transfer.title,
+                "title": str(intake.transfer.title),
                 "transferor": intake.transferor.name_vi,
                 "created_at": now(),
             }
@@ -206,7 +206,7 @@ def save_assessment(
         )
         session.flush()
     else:
-        transfer.title = intake.transfer.title
+        transfer.title = str(intake.transfer.title)
         transfer.active = True
     if source_path is not None:
         transfer.source_path = source_path
