@@ -32,7 +32,7 @@ os.environ.update(
     }
 )
 
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "tests" / "shared_examples"
 AS_OF = date(2026, 11, 22)
 
 

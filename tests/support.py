@@ -16,7 +16,7 @@ from dtia.engine import assess
 from dtia.intake import load_intake
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "tests" / "shared_examples"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "intake.yaml").is_file())
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -37,7 +37,7 @@ import yaml
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "tests" / "shared_examples"
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 FPT = "fpt-smart-cloud-to-fpt-japan"

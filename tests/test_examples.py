@@ -1,4 +1,4 @@
-"""The five shared examples reach the outcomes the law gives (examples/README.md)."""
+"""The five shared examples reach the outcomes the law gives (tests/shared_examples/README.md)."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ def test_deploy_and_run_assess_transfer_on_a_server(tmp_path: Path) -> None:
             stdout=worker_log,
             stderr=subprocess.STDOUT,
         )
-        intake = ROOT / "examples" / "bizfly-cloud-support-desk" / "intake.yaml"
+        intake = ROOT / "tests" / "shared_examples" / "bizfly-cloud-support-desk" / "intake.yaml"
         run = prefect(
             "deployment",
             "run",
