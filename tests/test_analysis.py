@@ -81,7 +81,15 @@ def test_every_required_impact_has_the_eight_elements_in_the_five_steps(
         assert [h[:2] for h in steps if h] == ["1.", "2.", "3.", "4.", "5."], sid
     # §A.III.1, the §A.III.2 method and §A.III.3.1–3.4 are always written.
     ids = [s.id for s in analysis.sections]
-    for sid in ("A.III.1", "A.III.2", "A.III.3", "A.III.3.1", "A.III.3.2", "A.III.3.3", "A.III.3.4"):
+    for sid in (
+        "A.III.1",
+        "A.III.2",
+        "A.III.3",
+        "A.III.3.1",
+        "A.III.3.2",
+        "A.III.3.3",
+        "A.III.3.4",
+    ):
         assert sid in ids
 
 
@@ -160,14 +168,18 @@ def test_onward_misuse_is_weighed_unless_onward_transfers_are_closed(tmp_path: P
     onward = "Dữ liệu bị chuyển tiếp hoặc sử dụng sai mục đích"
     fpt = analyse("fpt-smart-cloud-to-fpt-japan", tmp_path)  # allowed, with a procedure
     assert onward in _situations(fpt, "A.III.2.1")
-    assert "Đã áp dụng: quy trình chuyển tiếp dữ liệu" in element_text(fpt, "A.III.2.1", "solutions")
+    assert "Đã áp dụng: quy trình chuyển tiếp dữ liệu" in element_text(
+        fpt, "A.III.2.1", "solutions"
+    )
     closed = analyse(
         "fpt-smart-cloud-to-fpt-japan",
         tmp_path,
         {"set": {"transfer.onward_transfer": {"allowed": False}}},
     )
     assert onward not in vi_text(closed)
-    assert "Bên nhận không được chuyển tiếp dữ liệu" in element_text(closed, "A.III.2.1", "solutions")
+    assert "Bên nhận không được chuyển tiếp dữ liệu" in element_text(
+        closed, "A.III.2.1", "solutions"
+    )
 
 
 def test_a_certification_expired_at_as_of_is_judged_expired(tmp_path: Path) -> None:
@@ -287,7 +299,9 @@ def test_the_english_rendering_is_the_same_analysis(tmp_path: Path) -> None:
                 assert p.en.strip(), (s.id, p.vi)
     section = analysis.section("A.III.2.2")
     headings = [b.heading_en for b in section.blocks if b.heading_en]
-    assert "Current state" in headings and "Positive and negative effects of each solution" in headings
+    assert (
+        "Current state" in headings and "Positive and negative effects of each solution" in headings
+    )
     judged = " ".join(p.en for b in analysis.section("A.III.3.4").blocks for p in b.paras)
     assert "The ISO/IEC 27001 certificate expired on 31 October 2026" in judged
 
@@ -295,7 +309,9 @@ def test_the_english_rendering_is_the_same_analysis(tmp_path: Path) -> None:
 def test_the_rendered_dossier_prints_the_analysis_and_no_rubric(tmp_path: Path) -> None:
     loaded = load_intake(EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml")
     a = assess(loaded, AS_OF)
-    pdf = render_pdf(render_html(build_view(loaded, a, load_rules(AS_OF))), as_of=AS_OF, attachments=[])
+    pdf = render_pdf(
+        render_html(build_view(loaded, a, load_rules(AS_OF))), as_of=AS_OF, attachments=[]
+    )
     path = tmp_path / "d.pdf"
     path.write_bytes(pdf)
     raw = subprocess.run(
@@ -323,3 +339,31 @@ def test_the_rendered_dossier_prints_the_analysis_and_no_rubric(tmp_path: Path) 
     iii = vietnamese[vietnamese.index("III. ĐÁNH GIÁ TÁC ĐỘNG") : vietnamese.index("IV. PHỤ LỤC")]
     assert not re.search(r"\bC\d{1,2}\b|points inherent|No issue was found", iii)
     assert "Current state" in text[text.index("ENGLISH ANNEX") :]
+
+
+def test_a_finding_on_the_transferors_notice_is_answered_by_a_measure(tmp_path: Path) -> None:
+    # Bizfly's published policy says nothing of transfers abroad (a finding); FPT's does.
+    notice = "cập nhật chính sách bảo vệ dữ liệu cá nhân để thông báo cho chủ thể dữ liệu"
+    bizfly = analyse("bizfly-cloud-support-desk", tmp_path)
+    assert notice in element_text(bizfly, "A.III.2.1", "solutions")
+    assert "thông báo cho chủ thể dữ liệu về việc chuyển dữ liệu ra nước ngoài" in element_text(
+        bizfly, "A.III.2.1", "recommendation"
+    )
+    assert notice not in vi_text(analyse("fpt-smart-cloud-to-fpt-japan", tmp_path))
+
+
+def test_the_view_prints_the_officers_text_and_keeps_the_engines(tmp_path: Path) -> None:
+    import dataclasses
+
+    own = "Nhận định của cán bộ phụ trách về mức độ bảo vệ của Bên nhận."
+    loaded = load_intake(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml")
+    # The intake's `analysis` mapping (spec intake.md) as the view reads it.
+    intake = dataclasses.replace(loaded, intake=loaded.intake.model_copy())
+    object.__setattr__(intake.intake, "analysis", {"A.III.3.4": own})
+    view = build_view(intake, assess(loaded, AS_OF), load_rules(AS_OF))
+    (printed,) = [s for s in view.part_a if s.id == "A.III.3.4"]
+    assert [p.vi for i in printed.items if i.block for p in i.block.paras] == [own]
+    assert view.analysis is not None
+    engine = view.analysis.section("A.III.3.4")
+    assert engine.override is not None and engine.override.vi == own
+    assert "Kết luận" in " ".join(p.vi for b in engine.generated for p in b.paras)

@@ -228,7 +228,7 @@ def _cloud_rows(name: str, data: dict[str, object] | None, tmp_path: Path) -> li
 def test_section_a_iii_3_shows_the_cloud_clauses_only_for_a_cloud_provider(tmp_path: Path) -> None:
     # Cloudspace's backup provider is a processor on a foreign cloud: Art 12(2) binds it.
     (row,) = _cloud_rows("cloudspace-offsite-backups", None, tmp_path)
-    assert "chưa có các nội dung quy định tại điểm a," in row and "điểm g" in row
+    assert "theo các nội dung quy định tại điểm a," in row and "điểm g" in row
     assert "khoản 2 Điều 12 Nghị định số 356/2025/NĐ-CP" in row
     # FPT Japan Holdings uses the data for its own purposes: never the transferor's cloud provider.
     on_cloud = changed(

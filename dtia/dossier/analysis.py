@@ -236,6 +236,8 @@ SOLUTION_SECTIONS: dict[str, frozenset[str]] = {
     "onward": frozenset({"A.III.2.1", "A.III.2.3"}),
     "authorities": frozenset({"A.III.2.1", "A.III.2.3"}),
     "consent": frozenset({"A.III.2.1"}),
+    "notice": frozenset({"A.III.2.1"}),
+    "retention": frozenset({"A.III.2.1"}),
     "pseudonymise": frozenset({"A.III.2.1", "A.III.2.3"}),
     "backup": frozenset({"A.III.2.2", "A.III.2.3"}),
     "minimise": frozenset({"A.III.2.3"}),
@@ -243,12 +245,28 @@ SOLUTION_SECTIONS: dict[str, frozenset[str]] = {
 }
 # Which solutions reduce the damage of each situation.
 MITIGATES: dict[str, tuple[str, ...]] = {
-    "breach": ("encryption", "security", "certification", "incident", "contract", "safeguards"),
+    "breach": (
+        "encryption",
+        "security",
+        "certification",
+        "incident",
+        "contract",
+        "safeguards",
+        "retention",
+    ),
     "authorities": ("authorities", "encryption", "minimise"),
-    "onward": ("onward", "contract", "rights"),
-    "reidentification": ("pseudonymise", "consent"),
+    "onward": ("onward", "contract", "rights", "notice"),
+    "reidentification": ("pseudonymise", "consent", "notice"),
     "availability": ("backup", "cloud"),
     "volume": ("minimise", "backup", "encryption"),
+}
+
+
+# Findings on the transferor's side that a measure of its own answers.
+FINDING_SOLUTIONS: dict[str, str] = {
+    "C10.consent-method-missing": "consent",
+    "C10.policy-silent-on-transfer": "notice",
+    "C12.retention-missing": "retention",
 }
 
 
@@ -464,6 +482,11 @@ class _Writer:
         if intake.governance.consent_method:
             text = _free(intake.governance.consent_method)
             add("consent", True, w("solution.consent.applied", quoted=[text[0]], text=text))
+        # What the findings ask of the transferor's own governance, proposed as measures.
+        found = {x.id for x in self.assessment.findings}
+        for finding, kind in FINDING_SOLUTIONS.items():
+            if finding in found:
+                add(kind, False, w(f"solution.{kind}.proposed"))
         if "reidentification" in scenarios:
             add("pseudonymise", False, w("solution.pseudonymise.proposed"))
         if intake.data.local_copy:

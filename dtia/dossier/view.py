@@ -14,7 +14,7 @@ from datetime import date
 from typing import Literal
 
 from dtia.assessment import Assessment, Finding
-from dtia.dossier.analysis import Block, overrides_from, write_analysis
+from dtia.dossier.analysis import Analysis, Block, overrides_from, write_analysis
 from dtia.facts import derive_facts
 from dtia.intake import Contact, Contract, LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
@@ -101,6 +101,9 @@ class DossierView:
     findings: list[Finding]
     inherent: str
     residual: str
+    # Form 09 §A.III with the engine's own text kept where the officer replaced a section
+    # (AnalysisSection.generated), for the internal review.
+    analysis: Analysis | None = None
 
 
 NOT_PROVIDED = Text2("Chưa cung cấp", "Not provided")
@@ -189,15 +192,19 @@ def filed_findings(a: Assessment) -> list[Finding]:
     ]
 
 
-def _analysis_sections(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
+def analysis_of(loaded: LoadedIntake, a: Assessment, rules: Rules) -> Analysis:
     """Form 09 §A.III as the form prescribes it (dtia.dossier.analysis), with the officer's
     own text where the intake's ``analysis`` gives it (spec intake.md)."""
-    analysis = write_analysis(
+    return write_analysis(
         derive_facts(loaded, rules),
         a,
         rules,
         overrides_from(getattr(loaded.intake, "analysis", None) or {}),
     )
+
+
+def _analysis_sections(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
+    analysis = analysis_of(loaded, a, rules)
     return [
         Section(
             s.id,
@@ -394,6 +401,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
         findings=filed_findings(a),
         inherent=f"{a.risk.inherent.score} ({a.risk.inherent.level})",
         residual=f"{a.risk.residual.score} ({a.risk.residual.level})",
+        analysis=analysis_of(loaded, a, rules),
     )
 
 
