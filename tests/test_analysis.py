@@ -187,6 +187,8 @@ def test_a_certification_expired_at_as_of_is_judged_expired(tmp_path: Path) -> N
     after = vi_text(analyse("cloudspace-offsite-backups", tmp_path), "A.III.3.4")
     assert "Chứng nhận ISO/IEC 27001 đã hết hiệu lực từ ngày 31 tháng 10 năm 2026" in after
     assert "chứng nhận đã hết hiệu lực" in after  # named among the remaining risks
+    # with no onward control and no policy on authorities' requests besides: short of the law
+    assert "chưa đáp ứng đầy đủ yêu cầu của pháp luật Việt Nam" in after
     renewed = vi_text(
         analyse(
             "cloudspace-offsite-backups",
@@ -208,6 +210,7 @@ def test_incident_and_request_times_are_judged_against_the_law(tmp_path: Path) -
     # 72 hours leaves the transferor none of its own 72 to notify the agency.
     assert "Thời hạn thông báo sự cố 72 giờ không để lại đủ thời gian" in bizfly
     assert "Thời hạn thực hiện yêu cầu của chủ thể dữ liệu 10 ngày đáp ứng" in bizfly
+    assert "cơ bản đáp ứng yêu cầu của pháp luật Việt Nam" in bizfly  # one weakness
     quick = vi_text(
         analyse(
             "bizfly-cloud-support-desk",

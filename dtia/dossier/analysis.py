@@ -262,6 +262,9 @@ MITIGATES: dict[str, tuple[str, ...]] = {
 }
 
 
+# How many weaknesses of a recipient leave its protection short of what the law requires.
+SHORT_OF_THE_LAW = 3
+
 # Findings on the transferor's side that a measure of its own answers.
 FINDING_SOLUTIONS: dict[str, str] = {
     "C10.consent-method-missing": "consent",
@@ -676,7 +679,11 @@ class _Writer:
             w(
                 "state.A.III.2.3",
                 basic=_count(f.basic_count),
-                sensitive=_count(f.sensitive_count),
+                sensitive=(
+                    w("state.A.III.2.3.sensitive", count=_count(f.sensitive_count))
+                    if f.sensitive_count
+                    else ""
+                ),
                 countries=self._countries(),
             )
         ]
@@ -874,7 +881,7 @@ class _Writer:
         out = [
             w(
                 "recipient.certificate",
-                quoted=[c.issuer],
+                quoted=[_free(c.issuer)[0]],
                 name=c.name,
                 issuer=_free(c.issuer),
                 date=_date(c.expires_on),
@@ -908,7 +915,7 @@ class _Writer:
         out.append(
             w(
                 "recipient.attested",
-                quoted=[s.attested_by],
+                quoted=[_free(s.attested_by)[0]],
                 name=_free(s.attested_by),
                 date=_date(s.attested_on),
             )
@@ -977,9 +984,16 @@ class _Writer:
         if not s.local_law:
             out.append(w("judge.local_law_gap"))
             risks.append(w("risk.local_law"))
+        # Unencrypted data, or three weaknesses together, leave the level short of the law;
+        # fewer leave it broadly met with the measures of item 2 to close them.
+        short = not rf.encrypted_both or len(risks) >= SHORT_OF_THE_LAW
         if risks:
             out.append(
-                w("judge.conclusion_gaps", recipient=rf.recipient.name, list=_paras_join(risks))
+                w(
+                    "judge.conclusion_short" if short else "judge.conclusion_gaps",
+                    recipient=rf.recipient.name,
+                    list=_paras_join(risks),
+                )
             )
         else:
             out.append(w("judge.conclusion_ok", recipient=rf.recipient.name))
