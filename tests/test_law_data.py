@@ -400,6 +400,29 @@ def test_cover_items_are_worded_as_forms_01a_and_01b() -> None:
             assert squash(f.label_vi) in squash(units[f"Form {form}"]), (f.id, form)
 
 
+def test_the_analysis_headings_are_the_form_09_wording() -> None:
+    # The headings and explanations of §A.III the analysis prints, as the form has them
+    # (its capitalisation aside: a heading starts with a capital the chapeau's list lacks).
+    rules = load_rules(date(2026, 11, 22))
+    form = _unit_text("decree-356-2025")["Form 09"]
+
+    def squash(text: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"(?<=\D)\d(?=\s)", "", text)).strip().lower()
+
+    official = [t for t in rules.files.analysis_texts if t.official]
+    assert len(official) > 20
+    for t in official:
+        assert squash(t.text_vi) in squash(form), f"{t.key}: {t.text_vi!r} is not in Form 09"
+
+
+def test_the_analysis_wording_names_no_criterion_code_and_no_english() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    for t in rules.files.analysis_texts:
+        slots = re.sub(r"\{\w+\}", "", t.text_vi)
+        assert not re.search(r"\bC\d{1,2}\b", slots), t.key
+        assert not re.search(r"\b(?:the|and|of|with|for|is)\b", slots), t.key
+
+
 def test_provided_services_are_the_intake_vocabulary_and_worded_as_their_articles() -> None:
     from typing import get_args
 

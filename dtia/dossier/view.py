@@ -14,7 +14,8 @@ from datetime import date
 from typing import Literal
 
 from dtia.assessment import Assessment, Finding
-from dtia.facts import cloud_clauses_apply
+from dtia.dossier.analysis import Analysis, Block, overrides_from, write_analysis
+from dtia.facts import derive_facts
 from dtia.intake import (
     Attachment,
     Contact,
@@ -66,13 +67,13 @@ class Check:
 
 @dataclass(frozen=True)
 class Item:
-    kind: Literal["row", "table", "checks", "text", "steps", "heading"]
+    kind: Literal["row", "table", "checks", "text", "analysis", "heading"]
     row: Row | None = None
     table: Table | None = None
     checks: list[Check] = field(default_factory=list)
     text: list[Shown] = field(default_factory=list)
     heading: Text2 | None = None
-    steps: list[tuple[Text2, list[Shown]]] = field(default_factory=list)
+    block: Block | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,9 @@ class DossierView:
     findings: list[Finding]
     inherent: str
     residual: str
+    # Form 09 §A.III with the engine's own text kept where the officer replaced a section
+    # (AnalysisSection.generated), for the internal review.
+    analysis: Analysis | None = None
 
 
 NOT_PROVIDED = Text2("Chưa cung cấp", "Not provided")
@@ -209,52 +213,6 @@ def _security_line(r: Recipient, lang: Lang) -> str:
     return "; ".join(parts)
 
 
-def _certifications(r: Recipient) -> str | None:
-    if r.safeguards is None or not r.safeguards.certifications:
-        return None
-    return "; ".join(
-        f"{c.name} ({c.issuer}, valid until {c.expires_on.isoformat()})"
-        for c in r.safeguards.certifications
-    )
-
-
-# Shown for a recipient the Decree 356 Art 12(2) cloud clauses bind (never a controller).
-CLOUD_CLAUSES = Text2(
-    "Hợp đồng với tổ chức cung cấp dịch vụ điện toán đám mây (khoản 2 Điều 12 Nghị định "
-    "số 356/2025/NĐ-CP)",
-    "Contract with the cloud service provider (Decree 356/2025 Art 12(2))",
-)
-
-
-def _cloud_clauses(r: Recipient, rules: Rules) -> str | None:
-    if r.contract is None:
-        return None
-    stated = set(r.contract.clauses)
-    have = [f"({c.letter}) {c.label_en}" for c in rules.clauses("cloud") if c.key in stated]
-    lack = [f"({c.letter}) {c.label_en}" for c in rules.clauses("cloud") if c.key not in stated]
-    return "; ".join(
-        [
-            *([f"Stated: {', '.join(have)}"] if have else []),
-            *([f"Missing: {', '.join(lack)}"] if lack else []),
-        ]
-    )
-
-
-LENSES: dict[str, tuple[str, ...]] = {
-    "A.III.2.1": ("C3", "C4", "C8", "C10", "C11", "C12", "C14"),
-    "A.III.2.2": ("C5", "C6", "C7", "C9", "C13"),
-    "A.III.2.3": ("C3", "C16", "C17"),
-}
-OBJECTIVES: dict[str, str] = {
-    "A.III.2.1": "Data subjects keep control of their data abroad: a lawful basis, transparency, "
-    "their rights honoured within the legal time limits, and no use beyond the purposes.",
-    "A.III.2.2": "Confidentiality, integrity and availability of the data during and after the "
-    "transfer: binding contracts, encryption, access control, tested security and incident response.",
-    "A.III.2.3": "Large-scale transfers cause no harm to national defence, national security or "
-    "public order, and volumes stay known and justified.",
-}
-
-
 # What the filed dossier never prints (the review keeps it): lateness, the sanctions a
 # finding may draw (Decree 330/2026) and the Cybersecurity Law's storage duty (Decree
 # 333/2026), which are no part of the Form 09 assessment the authority receives.
@@ -275,50 +233,29 @@ def filed_findings(a: Assessment) -> list[Finding]:
     ]
 
 
-def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules) -> Item:
-    criteria = LENSES[section_id]
-    relevant = [f for f in filed_findings(a) if f.criterion in criteria and f.severity != "info"]
-    issues: list[Shown] = [f"{f.message} ({'; '.join(f.citations)})" for f in relevant] or [
-        "No issue was found for this aspect."
-    ]
-    applied: list[Shown] = []
-    if (measures := intake.security.measures) is not None:
-        applied.append(composed(lambda lang: f"Transferor: {_in(measures, lang)}"))
-    if intake.security.standards:
-        applied.append("Standards applied: " + ", ".join(intake.security.standards))
-    for r in intake.recipients:
-        if r.contract:
-            applied.append(
-                f"Contract {r.contract.reference} with {r.name}, signed {r.contract.signed_on.isoformat()}"
-            )
-        if (sec := _recipient_security(r)) is not None:
-            applied.append(joined([f"{r.name}: ", sec]))
-    proposed: list[Shown] = [f"{f.remedy} ({f.id})" for f in relevant]
-    contributions = [c for c in a.risk.contributions if c.criterion in criteria]
-    effect: list[Shown] = [
-        f"{c.criterion}: {c.inherent_points} points inherent, {c.points} residual — {c.reason}"
-        for c in contributions
-    ] or ["Not scored."]
-    recommend: list[Shown] = [f"[{f.severity}] {f.remedy}" for f in relevant] or [
-        "Keep the measures in place and review them at each update of the dossier."
-    ]
-    labels = [_t(rules, f"step_{i}", "09") for i in range(1, 6)]
-    return Item(
-        "steps",
-        steps=list(
-            zip(
-                labels,
-                [
-                    issues,
-                    [OBJECTIVES[section_id]],
-                    applied + proposed or ["None."],
-                    effect,
-                    recommend,
-                ],
-                strict=True,
-            )
-        ),
+def analysis_of(loaded: LoadedIntake, a: Assessment, rules: Rules) -> Analysis:
+    """Form 09 §A.III as the form prescribes it (dtia.dossier.analysis), with the officer's
+    own text where the intake's ``analysis`` gives it (spec intake.md)."""
+    return write_analysis(
+        derive_facts(loaded, rules),
+        a,
+        rules,
+        overrides_from({str(k): v for k, v in (loaded.intake.analysis or {}).items()}),
     )
+
+
+def _analysis_sections(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
+    analysis = analysis_of(loaded, a, rules)
+    return [
+        Section(
+            s.id,
+            s.number,
+            Text2(s.title_vi, s.title_en),
+            [Item("analysis", block=b) for b in s.blocks],
+            level=3,
+        )
+        for s in analysis.sections
+    ]
 
 
 PartyRow = tuple[str, str | None, Shown, str | None, Shown, Shown | None]
@@ -505,6 +442,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
         findings=filed_findings(a),
         inherent=f"{a.risk.inherent.score} ({a.risk.inherent.level})",
         residual=f"{a.risk.residual.score} ({a.risk.residual.level})",
+        analysis=analysis_of(loaded, a, rules),
     )
 
 
@@ -814,79 +752,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
 
     # A.III
     out.append(Section("A.III", "III.", _t(rules, "part_a_iii", "09"), [], level=2))
-    out.append(
-        Section(
-            "A.III.1",
-            "1.",
-            sec["A.III.1"],
-            [
-                Item("row", row=Row(Text2("Sự cần thiết", "Necessity"), b.necessity, "A.III.1")),
-                Item(
-                    "row",
-                    row=Row(
-                        Text2("Thực trạng xử lý dữ liệu cá nhân", "Current processing practice"),
-                        b.current_practice,
-                        "A.III.1",
-                    ),
-                ),
-                Item(
-                    "row",
-                    row=Row(
-                        Text2("Rủi ro", "Risks"),
-                        f"Inherent risk {a.risk.inherent.score} ({a.risk.inherent.level}); residual risk "
-                        f"{a.risk.residual.score} ({a.risk.residual.level}); {len(filed_findings(a))} findings",
-                    ),
-                ),
-            ],
-            level=3,
-        )
-    )
-    for sid in ("A.III.2.1", "A.III.2.2", "A.III.2.3"):
-        if sid in a.required_sections:
-            out.append(
-                Section(sid, sid[6:] + ".", sec[sid], [_steps(sid, a, intake, rules)], level=3)
-            )
-    rec_items: list[Item] = []
-    for r in intake.recipients:
-        flows = [f for f in intake.flows if f.recipient == r.id]
-        rec_items.append(Item("heading", heading=Text2(r.name, r.name)))
-        rec_items.append(
-            _row(
-                rules,
-                "A.III.3.1",
-                joined(
-                    [
-                        joined([intake.subject_label(f.subject_group), f.post_transfer_processing], ": ")
-                        for f in flows
-                    ],
-                    "; ",
-                )
-                if flows
-                else None,
-            )
-        )
-        rec_items.append(_row(rules, "A.III.3.2", _recipient_security(r)))
-        rec_items.append(_row(rules, "A.III.3.3", _certifications(r)))
-        if cloud_clauses_apply(r, intake, rules):
-            rec_items.append(
-                Item("row", row=Row(CLOUD_CLAUSES, _cloud_clauses(r, rules), "A.III.3.3"))
-            )
-        evaluation = [
-            f.message
-            for f in filed_findings(a)
-            if f.subject.startswith(f"recipients[{intake.recipients.index(r)}]")
-        ]
-        rec_items.append(
-            _row(
-                rules,
-                "A.III.3.4",
-                " ".join(evaluation)
-                or (
-                    "Protection level adequate on the evidence provided." if r.safeguards else None
-                ),
-            )
-        )
-    out.append(Section("A.III.3", "3.", sec["A.III.3"], rec_items, level=3))
+    out += _analysis_sections(loaded, a, rules)
 
     # A.IV
     titled: list[Document | Attachment] = [*intake.transferor.policies, *intake.attachments]

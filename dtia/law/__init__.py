@@ -22,6 +22,7 @@ from dtia.errors import RulesError
 from dtia.intake import format_loc
 from dtia.law.models import (
     ActivityType,
+    AnalysisText,
     BusinessLine,
     Cited,
     ContractClause,
@@ -272,6 +273,10 @@ class Rules:
 
     def clauses(self, group: str) -> list[ContractClause]:
         return [c for c in self.files.contract_clauses if c.group == group and c.in_force(self.on)]
+
+    def analysis_text(self, key: str) -> AnalysisText:
+        """The Form 09 §A.III wording ``key`` (law data analysis.yaml)."""
+        return self._by(self.files.analysis_texts, "key", key, "analysis text")
 
     def criterion(self, code: str) -> Criterion:
         return self._by(self.files.criteria, "code", code, "criterion")

@@ -429,6 +429,31 @@ class FormText(Cited):
     text_en: str
 
 
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+class AnalysisText(Cited):
+    """Wording of the Form 09 §A.III analysis; {name} marks a value filled from the facts.
+
+    ``official`` wording is the form's own (checked verbatim); the rest is the analysis's
+    formal Vietnamese. Both languages must name the same values, so neither prints a hole.
+    """
+
+    key: str
+    official: bool = False
+    text_vi: str
+    text_en: str
+
+    @model_validator(mode="after")
+    def _same_slots(self) -> AnalysisText:
+        vi, en = set(_SLOT.findall(self.text_vi)), set(_SLOT.findall(self.text_en))
+        if vi != en:
+            raise ValueError(
+                f"{self.key}: text_vi fills {sorted(vi)} but text_en fills {sorted(en)}"
+            )
+        return self
+
+
 Lang = Literal["vi", "en", "ja"]
 Patterns = tuple[str, ...]
 # {name} in a cue stands for the lexicon's words of that name (policy_lexicon), or for the
@@ -573,6 +598,7 @@ class LawFiles(Strict):
     form09_fields: tuple[FormField, ...]
     cover_fields: tuple[CoverField, ...]
     form_texts: tuple[FormText, ...]
+    analysis_texts: tuple[AnalysisText, ...]
     processing_services: tuple[ProcessingService, ...]
     update_triggers: tuple[UpdateTrigger, ...]
     holidays: tuple[Holiday, ...]
@@ -647,6 +673,9 @@ class LawFiles(Strict):
         keys = [i.key for i in self.policy_items]
         if len(keys) != len(set(keys)):
             raise ValueError("policy_items: a key appears twice")
+        wording = [t.key for t in self.analysis_texts]
+        if twice := sorted({k for k in wording if wording.count(k) > 1}):
+            raise ValueError(f"analysis_texts: keys appear twice: {twice}")
         # Every cue must compile once its placeholders are expanded: a broken pattern fails
         # here, when the law data loads, not in the middle of checking a policy.
         for item in self.policy_items:
