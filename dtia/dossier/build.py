@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from dtia.assessment import Assessment
+from dtia.dossier.memo import build_memo
 from dtia.dossier.render import render_html, render_memo_html, render_pdf
 from dtia.dossier.view import build_view
 from dtia.errors import DtiaError
@@ -139,9 +140,12 @@ def build(
     ``audit_head`` when given."""
     _check_files(loaded, file_bytes)
     rules = load_rules(a.as_of)
-    view = build_view(loaded, a, rules)
     required = a.applicability.dossier_required
-    html = render_html(view) if required else render_memo_html(view, a)
+    html = (
+        render_html(build_view(loaded, a, rules))
+        if required
+        else render_memo_html(build_memo(loaded, a, rules))
+    )
     man = manifest(loaded, a, file_bytes, audit_head)
     parts: list[tuple[str, bytes, str]] = [
         (INTAKE_NAME, _intake_json(loaded.intake), "The validated intake (dtia.intake/v1)"),
