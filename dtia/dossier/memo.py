@@ -150,6 +150,7 @@ class ExemptionTest:
 
 @dataclass(frozen=True)
 class DutyLine:
+    id: str  # the law data's id (never printed)
     text: Text2
     citations: Text2
     concerns: Text2 | None = None
@@ -482,6 +483,7 @@ def duties(facts: Facts, a: Assessment, rules: Rules) -> list[DutyLine]:
     """The duties that apply to these facts, in the order of the law data."""
     return [
         DutyLine(
+            d.id,
             Text2(_quote(d.label_vi), d.label_en + "."),
             _cite(d.citations, rules),
             _concerns(d, facts.intake, rules),
