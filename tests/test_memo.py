@@ -16,7 +16,7 @@ import yaml
 
 from dtia.applicability import claim_results
 from dtia.dossier.build import Dossier, build, read_files, verify
-from dtia.dossier.memo import build_memo, count_vi, date_vi, exemption_facts
+from dtia.dossier.memo import MemoSigners, build_memo, count_vi, date_vi, exemption_facts
 from dtia.engine import assess
 from dtia.intake import load_intake
 from dtia.law import load_rules
@@ -291,19 +291,26 @@ def test_a_rejected_claim_is_stated_with_its_reason_in_words(tmp_path: Path) -> 
     assert "The file does not state: a competent state agency" in en
 
 
-def test_names_and_dates_of_preparer_and_reviewer_print_when_known(tmp_path: Path) -> None:
-    loaded = load_intake(EXAMPLES / "cloudfly-card-payments" / "intake.yaml")
+def test_names_and_dates_of_preparer_and_reviewer_print_and_verify(tmp_path: Path) -> None:
+    path = EXAMPLES / "cloudfly-card-payments" / "intake.yaml"
+    loaded = load_intake(path)
     a = assess(loaded, AS_OF)
-    memo = build_memo(
-        loaded,
-        a,
-        RULES,
-        prepared_by=("Nguyễn Thị Lan", date(2026, 2, 25)),
-        reviewed_by=(None, None),
-    )
-    assert memo.signers[0].name == "Nguyễn Thị Lan"
-    assert memo.signers[0].date_line.vi == "ngày 25 tháng 02 năm 2026"
-    assert memo.signers[1].date_line.vi == "ngày …… tháng …… năm ……"
+    signers = MemoSigners("Nguyễn Thị Lan", date(2026, 2, 25), "Trần Văn Minh")
+    made = build(loaded, a, read_files(loaded, path.parent), memo_signers=signers)
+    vi, en = _parts(_text(made.pdf, tmp_path))
+    signed = vi.split("NGƯỜI LẬP", 1)[1]
+    assert "Nguyễn Thị Lan ngày 25 tháng 02 năm 2026" in signed
+    assert "Trần Văn Minh ngày …… tháng …… năm ……" in signed  # the review date is not known
+    assert "Nguyễn Thị Lan 25 February 2026" in en
+    assert made.manifest["memo_signers"] == {
+        "prepared_by": "Nguyễn Thị Lan",
+        "prepared_on": "2026-02-25",
+        "reviewed_by": "Trần Văn Minh",
+    }
+    assert verify(made.pdf).ok  # the names come back from the manifest
+    # Without names, the manifest is as before and the lines are blank.
+    plain = build(loaded, a, read_files(loaded, path.parent))
+    assert "memo_signers" not in plain.manifest
 
 
 def test_the_memo_verifies(memos: dict[str, tuple[Dossier, str]]) -> None:
@@ -391,3 +398,26 @@ def test_memo_duties_are_worded_as_their_articles() -> None:
 def test_uncertain_exemptions_say_so_in_vietnamese_too() -> None:
     for e in RULES.exemptions():
         assert (e.uncertain is None) == (e.uncertain_vi is None), e.code
+
+
+def test_the_command_line_names_the_preparer_and_the_reviewer(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    card = str(EXAMPLES / "cloudfly-card-payments" / "intake.yaml")
+    out = tmp_path / "o"
+    made = run(
+        "dossier", card, "--as-of", "2026-11-22", "--out", str(out),
+        "--prepared-by", "Nguyễn Thị Lan", "--prepared-on", "2026-11-23",
+        "--reviewed-by", "Trần Văn Minh",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    memo = out / "exemption-memo.pdf"
+    vi, _ = _parts(_text(memo.read_bytes(), tmp_path))
+    assert "Nguyễn Thị Lan ngày 23 tháng 11 năm 2026" in vi and "Trần Văn Minh" in vi
+    checked = run("dossier", "verify", str(memo))
+    assert checked.returncode == 0 and "verified" in checked.stdout, checked.stderr
+    bad = run("dossier", card, "--out", str(out), "--reviewed-on", "23/11/2026")
+    assert bad.returncode != 0 and "--reviewed-on '23/11/2026' is not a date" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    misplaced = run("dossier", "verify", str(memo), "--prepared-by", "X")
+    assert misplaced.returncode != 0 and "only when building from an intake" in misplaced.stderr

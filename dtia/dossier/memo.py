@@ -170,6 +170,44 @@ class Signer:
 
 
 @dataclass(frozen=True)
+class MemoSigners:
+    """Who prepared and who reviewed the memo, when known: given when it is rendered, not by
+    the intake, and kept in the manifest so the memo renders again the same."""
+
+    prepared_by: str | None = None
+    prepared_on: date | None = None
+    reviewed_by: str | None = None
+    reviewed_on: date | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            k: v.isoformat() if isinstance(v, date) else v
+            for k, v in (
+                ("prepared_by", self.prepared_by),
+                ("prepared_on", self.prepared_on),
+                ("reviewed_by", self.reviewed_by),
+                ("reviewed_on", self.reviewed_on),
+            )
+            if v is not None
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> MemoSigners:
+        """The signers a manifest records (ValueError when they are not as written)."""
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise ValueError("memo_signers is not a mapping of text")
+        if unknown := set(data) - {"prepared_by", "prepared_on", "reviewed_by", "reviewed_on"}:
+            raise ValueError(f"memo_signers has unknown keys {sorted(unknown)}")
+
+        def day(key: str) -> date | None:
+            return date.fromisoformat(data[key]) if key in data else None
+
+        return cls(
+            data.get("prepared_by"), day("prepared_on"), data.get("reviewed_by"), day("reviewed_on")
+        )
+
+
+@dataclass(frozen=True)
 class MemoView:
     kind: MemoKind
     transfer_id: str
@@ -484,7 +522,7 @@ def duties(facts: Facts, a: Assessment, rules: Rules) -> list[DutyLine]:
     return [
         DutyLine(
             d.id,
-            Text2(_quote(d.label_vi), d.label_en + "."),
+            Text2(_quote(d.label_vi), d.label_en),
             _cite(d.citations, rules),
             _concerns(d, facts.intake, rules),
         )
@@ -637,8 +675,7 @@ def build_memo(
     a: Assessment,
     rules: Rules,
     *,
-    prepared_by: tuple[str | None, date | None] = (None, None),
-    reviewed_by: tuple[str | None, date | None] = (None, None),
+    signers: MemoSigners | None = None,
 ) -> MemoView:
     """Everything the exemption memo prints, for an assessment that requires no dossier."""
     intake = loaded.intake
@@ -657,6 +694,7 @@ def build_memo(
     exemption = _test(claims[app.exemption.code], True, intake, rules) if app.exemption else None
     rejected = [_test(claims[r.code], False, intake, rules) for r in app.rejected_exemption_claims]
     t = intake.transferor
+    who = signers or MemoSigners()
     return MemoView(
         relied=exemption.facts if exemption else _relied(kind, intake),
         kind=kind,
@@ -674,8 +712,8 @@ def build_memo(
         duties=duties(facts, a, rules),
         route=_route(a.filing_channels, kind, rules),
         signers=[
-            Signer(Text2("NGƯỜI LẬP", "PREPARED BY"), *prepared_by),
-            Signer(Text2("NGƯỜI XEM XÉT", "REVIEWED BY"), *reviewed_by),
+            Signer(Text2("NGƯỜI LẬP", "PREPARED BY"), who.prepared_by, who.prepared_on),
+            Signer(Text2("NGƯỜI XEM XÉT", "REVIEWED BY"), who.reviewed_by, who.reviewed_on),
         ],
         findings=[f for f in a.findings if not _stated_by_memo(f)],
         exposure=list(a.exposure),
