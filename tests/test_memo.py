@@ -421,3 +421,32 @@ def test_the_command_line_names_the_preparer_and_the_reviewer(tmp_path: Path) ->
     assert "Traceback" not in bad.stderr
     misplaced = run("dossier", "verify", str(memo), "--prepared-by", "X")
     assert misplaced.returncode != 0 and "only when building from an intake" in misplaced.stderr
+
+
+def _memo_scenarios() -> list[Path]:
+    """Scenarios whose transfer needs no dossier (the expectation says so)."""
+    out = []
+    for p in sorted(SCENARIOS.glob("*.yaml")):
+        expect = yaml.safe_load(p.read_text(encoding="utf-8"))["expect"]
+        if expect.get("dossier_required") is False:
+            out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("path", _memo_scenarios(), ids=lambda p: p.stem)
+def test_every_memo_speaks_vietnamese_first(path: Path, tmp_path: Path) -> None:
+    from dtia.dossier.render import render_memo_html
+
+    sc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    as_of = date.fromisoformat(str(sc["as_of"]))
+    loaded = load_intake(write_intake(sc["base"], changed(sc["base"], sc.get("changes")), tmp_path))
+    a = assess(loaded, as_of)
+    html = render_memo_html(build_memo(loaded, a, load_rules(as_of)))
+    vi = re.sub(r"<[^>]+>", " ", html.split("<body>", 1)[1].split("INTERNAL DOCUMENT", 1)[0])
+    assert "TÀI LIỆU NỘI BỘ" in vi and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA" not in html
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", vi), path.stem  # no codes
+    assert not re.findall(r"\b[a-z_]+(?:\[\d*\])?\.[a-z_]+\b", vi), path.stem  # no key paths
+    assert not re.search(r"\b(?:Yes|No|Art)\b", vi), path.stem
+    code = a.applicability.exemption.code if a.applicability.exemption else ""
+    if "_" in code:  # "emergency" is also an English word
+        assert code not in html

@@ -449,14 +449,19 @@ def _test(
 # The duties that still apply (law data memo_duties.yaml).
 
 
+def _own_data_only(intake: TransferIntake) -> bool:
+    """An individual whose only data is their own (one group of one person)."""
+    groups = intake.data.subject_groups
+    return intake.transferor.kind == "individual" and len(groups) == 1 and groups[0].count == 1
+
+
 def _pia_owed(facts: Facts, rules: Rules) -> bool:
     """Whether the transferor owes its own processing impact assessment (Law 91 Art 21)."""
     intake = facts.intake
     t = intake.transferor
     if t.state_agency:
         return False  # Art 21(6): competent state agencies do not make it
-    groups = intake.data.subject_groups
-    if t.kind == "individual" and len(groups) == 1 and groups[0].count == 1:
+    if _own_data_only(intake):
         return False  # a person's own data: no controller of others' data
     if t.size in ("small", "startup", "micro", "household"):
         # Art 38(2)-(3) / Decree 356 Art 41: relief, unless one of its exceptions applies.
@@ -472,7 +477,9 @@ def _pia_owed(facts: Facts, rules: Rules) -> bool:
 def _applies(d: MemoDuty, facts: Facts, a: Assessment, rules: Rules) -> bool:
     intake = facts.intake
     kinds = {g.kind for g in intake.data.subject_groups}
-    outbound = a.applicability.cross_border_transfer
+    # A person sending their own data hands nobody else's data over (Decree 356 Art 7(1)-(2)
+    # bind those who transfer data of data subjects to a recipient).
+    outbound = a.applicability.cross_border_transfer and not _own_data_only(intake)
     sensitive = bool(intake.data.sensitive)
     role = intake.transferor.role
     match d.when:
