@@ -543,20 +543,20 @@ def _route(channels: list[FilingChannel], kind: MemoKind, rules: Rules) -> Text2
     ch = next((c for c in channels if c.procedure == wanted), None)
     if ch is None:
         return None
-    until_vi = f" (đến hết {date_vi(ch.in_force_to)})" if ch.in_force_to else ""
-    until_en = f" (until {date_en(ch.in_force_to)})" if ch.in_force_to else ""
+    until_vi = f"; áp dụng đến hết {date_vi(ch.in_force_to)}" if ch.in_force_to else ""
+    until_en = f"; until {date_en(ch.in_force_to)}" if ch.in_force_to else ""
     if kind == "prior_dossier":
-        lead = Text2("Hồ sơ cập nhật được gửi", "Updates of the dossier go to")
+        lead = Text2("Hồ sơ cập nhật được gửi như sau", "Updates of the dossier are filed")
     else:
         lead = Text2(
             "Khi phát sinh nghĩa vụ lập hồ sơ đánh giá tác động chuyển dữ liệu cá nhân xuyên "
-            "biên giới, hồ sơ được gửi",
-            "Should a transfer impact assessment dossier become due, it goes to",
+            "biên giới, hồ sơ được gửi như sau",
+            "Should a transfer impact assessment dossier become due, it is filed",
         )
     return Text2(
-        f"{lead.vi} {ch.receiving_body_vi} {ch.channels_vi}; {ch.processed_by_vi} tiếp nhận, "
-        f"xử lý{until_vi} ({vi_citations(ch.citations, rules)}).",
-        f"{lead.en} {ch.receiving_body} ({', '.join(ch.channels)}); processed by "
+        f"{lead.vi}: nơi tiếp nhận: {ch.receiving_body_vi}; hình thức: {ch.channels_vi}; cơ "
+        f"quan xử lý: {ch.processed_by_vi}{until_vi} ({vi_citations(ch.citations, rules)}).",
+        f"{lead.en}: with {ch.receiving_body} ({', '.join(ch.channels)}); processed by "
         f"{ch.processed_by}{until_en} ({'; '.join(ch.citations)}).",
     )
 
@@ -579,9 +579,18 @@ def _overview(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Line]
             "Data only comes into Vietnam from abroad",
         )
     sensitive = [rules.sensitive(c) for c in intake.data.sensitive]
+    # Data coming in: the party in Vietnam receives it, the party abroad sends it.
+    here, there = (
+        (Text2("Bên chuyển dữ liệu", "Transferor"), Text2("Bên nhận dữ liệu", "Recipients"))
+        if app.cross_border_transfer
+        else (
+            Text2("Bên tại Việt Nam", "Party in Vietnam"),
+            Text2("Bên ở nước ngoài", "Parties abroad"),
+        )
+    )
     return [
         Line(
-            Text2("Bên chuyển dữ liệu", "Transferor"),
+            here,
             Text2(f"{t.name_vi} – {ROLES[t.role].vi.lower()}", f"{t.name_vi}, {ROLES[t.role].en}"),
         ),
         Line(Text2("Hoạt động", "Transfer"), _free2(intake.transfer.title)),
@@ -589,7 +598,7 @@ def _overview(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Line]
             Text2("Mục đích", "Purposes"),
             _join([_free2(p) for p in intake.transfer.purposes]),
         ),
-        Line(Text2("Bên nhận dữ liệu", "Recipients"), _join(recipients)),
+        Line(there, _join(recipients)),
         Line(Text2("Đối tượng chủ thể dữ liệu cá nhân", "Data subjects"), _groups(intake)),
         Line(
             Text2("Dữ liệu cá nhân nhạy cảm", "Sensitive personal data"),
