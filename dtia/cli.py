@@ -349,8 +349,9 @@ def dossier(
     """Build the A05 dossier PDF (or the exemption memo), verify one, or sign one.
 
     dtia dossier INTAKE --as-of DATE --out DIR writes DIR/dossier.pdf (cover Form 01a/01b,
-    Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf,
-    and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
+    Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf
+    (its preparer and reviewer named with --prepared-by/--reviewed-by and dated with
+    --prepared-on/--reviewed-on, else left blank to sign), and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
     and exits 0 when the bytes match, 1 otherwise; a signed PDF must also have intact
     signatures, nothing changed after signing and, with --trust, a trusted signer.
     dtia dossier sign PDF (--pkcs12 FILE --passphrase-file F | --pkcs11-lib LIB

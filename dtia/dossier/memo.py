@@ -23,7 +23,7 @@ from babel.numbers import format_decimal
 
 from dtia.applicability import HOSTING, PROCESSOR_ROLES, STANDING
 from dtia.assessment import Assessment, Exposure, FilingChannel, Finding
-from dtia.dossier.view import Text2, _place
+from dtia.dossier.view import Text2
 from dtia.facts import Facts, cloud_clauses_apply, derive_facts, runs_processing_service
 from dtia.intake import ExemptionClaim, LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
@@ -214,7 +214,6 @@ class MemoView:
     rules_version: str
     as_of: date
     org: str
-    place: str
     title: Text2
     overview: list[Line]
     exemption: ExemptionTest | None
@@ -718,7 +717,6 @@ def build_memo(
         rules_version=a.rules_version,
         as_of=a.as_of,
         org=t.name_vi,
-        place=_place(t.address),
         title=_free2(intake.transfer.title),
         overview=_overview(intake, a, rules),
         exemption=exemption,
