@@ -212,6 +212,7 @@ def assess(
 
 
 SIGN_PANEL = "Signing (with 'sign')"
+MEMO_PANEL = "Exemption memo (when no dossier is required)"
 
 
 @app.command()
@@ -306,12 +307,51 @@ def dossier(
             help="With 'verify': require the signer's certificate to chain to these roots.",
         ),
     ] = None,
+    prepared_by: Annotated[
+        str | None,
+        typer.Option(
+            "--prepared-by",
+            metavar="NAME",
+            help="Who prepared the exemption memo (default: a blank line to sign).",
+            callback=_one_line,
+            rich_help_panel=MEMO_PANEL,
+        ),
+    ] = None,
+    prepared_on: Annotated[
+        str | None,
+        typer.Option(
+            "--prepared-on",
+            metavar="YYYY-MM-DD",
+            help="When it was prepared (default: a blank date line).",
+            rich_help_panel=MEMO_PANEL,
+        ),
+    ] = None,
+    reviewed_by: Annotated[
+        str | None,
+        typer.Option(
+            "--reviewed-by",
+            metavar="NAME",
+            help="Who reviewed the exemption memo (default: a blank line to sign).",
+            callback=_one_line,
+            rich_help_panel=MEMO_PANEL,
+        ),
+    ] = None,
+    reviewed_on: Annotated[
+        str | None,
+        typer.Option(
+            "--reviewed-on",
+            metavar="YYYY-MM-DD",
+            help="When it was reviewed (default: a blank date line).",
+            rich_help_panel=MEMO_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Build the A05 dossier PDF (or the exemption memo), verify one, or sign one.
 
     dtia dossier INTAKE --as-of DATE --out DIR writes DIR/dossier.pdf (cover Form 01a/01b,
-    Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf,
-    and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
+    Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf
+    (its preparer and reviewer named with --prepared-by/--reviewed-by and dated with
+    --prepared-on/--reviewed-on, else left blank to sign), and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
     and exits 0 when the bytes match, 1 otherwise; a signed PDF must also have intact
     signatures, nothing changed after signing and, with --trust, a trusted signer.
     dtia dossier sign PDF (--pkcs12 FILE --passphrase-file F | --pkcs11-lib LIB
@@ -334,6 +374,15 @@ def dossier(
         raise SigningUsage(f"{', '.join(given)} only {verb} with 'dtia dossier sign'")
     if target != "verify" and trust is not None:
         raise SigningUsage("--trust only goes with 'dtia dossier verify'")
+    memo_options = {
+        "--prepared-by": prepared_by,
+        "--prepared-on": prepared_on,
+        "--reviewed-by": reviewed_by,
+        "--reviewed-on": reviewed_on,
+    }
+    memo_given = [k for k, v in memo_options.items() if v is not None]
+    if target in ("sign", "verify") and memo_given:
+        raise UsageProblem(f"{', '.join(memo_given)}: only when building from an intake")
     if target == "sign":
         _sign(
             pdf,
@@ -376,9 +425,16 @@ def dossier(
     out = out if out is not None else Path("out")
 
     from dtia.dossier.build import build
+    from dtia.dossier.memo import MemoSigners
     from dtia.engine import assess as run_assessment
     from dtia.intake import load_intake
 
+    signers = MemoSigners(
+        prepared_by,
+        _memo_date("--prepared-on", prepared_on),
+        reviewed_by,
+        _memo_date("--reviewed-on", reviewed_on),
+    )
     intake_path = Path(target)
     loaded = load_intake(intake_path)
     result_assessment = run_assessment(loaded, parse_date(as_of))
@@ -390,8 +446,10 @@ def dossier(
         register = Register()
     # a saved dossier records where the audit chain stood: a head kept outside the register
     head = str(register.dossier_head(result_assessment)) if register is not None else None
+    if memo_given and result_assessment.applicability.dossier_required:
+        err.print(f"{', '.join(memo_given)}: ignored, a dossier is required (no exemption memo)")
     with err.status("rendering the dossier…"):
-        made = build(loaded, result_assessment, files, audit_head=head)
+        made = build(loaded, result_assessment, files, audit_head=head, memo_signers=signers)
     write_atomic(out / made.filename, made.pdf)
     write_atomic(out / "assessment.json", result_assessment.to_json())
     if register is not None:
@@ -416,6 +474,16 @@ def dossier(
     )
     console.print(f"Written: {out / made.filename} — {what}")
     console.print(f"Written: {out / 'assessment.json'}")
+
+
+def _memo_date(option: str, value: str | None) -> date | None:
+    """A preparer's or reviewer's date (invalid input: exit 2 naming the option)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageProblem(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 class VerificationFailed(DtiaError):
@@ -593,7 +661,9 @@ def policy_check(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise PolicyError(str(file), f"cannot read it: {exc.strerror or type(exc).__name__}") from None
+        raise PolicyError(
+            str(file), f"cannot read it: {exc.strerror or type(exc).__name__}"
+        ) from None
     result = check_policy(str(file), data, when)
     if as_json:
         sys.stdout.write(result.to_json())

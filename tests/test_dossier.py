@@ -145,8 +145,9 @@ def test_exempt_transfers_get_the_memo(name: str, tmp_path: Path) -> None:
     text = text_of(made.pdf, tmp_path)
     code = made.assessment.applicability.exemption
     assert code is not None
-    assert code.code in text and code.citations[0] in text
-    assert "BẢN GHI NHỚ" in text
+    # Named in words, cited in both languages, never by its code.
+    assert code.code not in text and code.citations[0] in text
+    assert "BẢN GHI NHỚ" in text and "TÀI LIỆU NỘI BỘ" in text
 
 
 def test_an_individual_files_with_form_01b(tmp_path: Path) -> None:
@@ -398,11 +399,12 @@ def test_the_memo_keeps_the_continuing_duties_the_route_and_the_exposure(tmp_pat
     assert made.kind == "exemption-memo"
     text = text_of(made.pdf, tmp_path)
     for words in (
-        "Continuing duties",
-        "C13.recipient-contact-notice",
-        "C8.onward-control",
-        "C5.recipient-breach-response",
-        "C16.local-copy",  # card data of a cloud provider's customers stays in Vietnam
+        "DUTIES THAT STILL APPLY",
+        "điểm e khoản 1 Điều 56 Nghị định số 330/2026/NĐ-CP",  # the recipient's contact
+        "điểm g khoản 1 Điều 56 Nghị định số 330/2026/NĐ-CP",  # onward transfers controlled
+        "khoản 4 Điều 23 Luật Bảo vệ dữ liệu cá nhân",  # a breach at the recipient acted on
+        # card data of a cloud provider's customers stays in Vietnam
+        "khoản 2 Điều 19, khoản 5 Điều 19 Nghị định số 333/2026/NĐ-CP",
         "Bộ Công an",  # where a dossier would go, should the exemption cease to hold
         "Resolution 22/2026 App I.7 §B.I",
         "Sanctions exposure",

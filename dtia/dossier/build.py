@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from dtia.assessment import Assessment
+from dtia.dossier.memo import MemoSigners, build_memo
 from dtia.dossier.render import render_html, render_memo_html, render_pdf
 from dtia.dossier.view import build_view
 from dtia.errors import DtiaError
@@ -77,11 +78,15 @@ def manifest(
     a: Assessment,
     file_bytes: Mapping[str, bytes],
     audit_head: str | None = None,
+    memo_signers: MemoSigners | None = None,
 ) -> dict[str, object]:
     """The hashes a dossier embeds; with ``audit_head`` (``N:HASH``, where the register's
     audit chain stood when the dossier was made) the dossier is also a head kept outside the
-    register, for ``dtia audit verify --head``. Without it the manifest is unchanged."""
+    register, for ``dtia audit verify --head``. Without it the manifest is unchanged. The
+    exemption memo's preparer and reviewer, when given, are kept as ``memo_signers``."""
     anchor: dict[str, object] = {"audit_head": audit_head} if audit_head else {}
+    if memo_signers is not None and memo_signers.to_json():
+        anchor["memo_signers"] = memo_signers.to_json()
     return {
         **anchor,
         "schema": "dtia.manifest/v1",
@@ -132,17 +137,21 @@ def build(
     file_bytes: Mapping[str, bytes],
     *,
     audit_head: str | None = None,
+    memo_signers: MemoSigners | None = None,
 ) -> Dossier:
     """The dossier (or, when none is required, the exemption memo) as PDF bytes, embedding
     ``file_bytes``: the bytes of every file the intake names (``read_files``). Every dossier,
     whoever renders it, is built here, so every one verifies; its manifest records
-    ``audit_head`` when given."""
+    ``audit_head`` when given, and the memo's ``memo_signers``."""
     _check_files(loaded, file_bytes)
     rules = load_rules(a.as_of)
-    view = build_view(loaded, a, rules)
     required = a.applicability.dossier_required
-    html = render_html(view) if required else render_memo_html(view, a)
-    man = manifest(loaded, a, file_bytes, audit_head)
+    html = (
+        render_html(build_view(loaded, a, rules))
+        if required
+        else render_memo_html(build_memo(loaded, a, rules, signers=memo_signers))
+    )
+    man = manifest(loaded, a, file_bytes, audit_head, None if required else memo_signers)
     parts: list[tuple[str, bytes, str]] = [
         (INTAKE_NAME, _intake_json(loaded.intake), "The validated intake (dtia.intake/v1)"),
         (ASSESSMENT_NAME, a.to_json().encode(), "The assessment (dtia.assessment/v1)"),
@@ -219,11 +228,14 @@ def verify(pdf: bytes) -> Verification:
             a.transfer_id,
         )
     try:
-        recorded = json.loads(files[MANIFEST_NAME]).get("audit_head")
+        recorded_manifest = json.loads(files[MANIFEST_NAME])
+        recorded = recorded_manifest.get("audit_head")
+        signers = recorded_manifest.get("memo_signers")
+        memo_signers = None if signers is None else MemoSigners.from_json(signers)
     except (ValueError, AttributeError):
         return Verification(False, "the embedded manifest is damaged", a.transfer_id)
     head = recorded if isinstance(recorded, str) else None
-    again = build(loaded, a, attachments, audit_head=head)
+    again = build(loaded, a, attachments, audit_head=head, memo_signers=memo_signers)
     if again.pdf != pdf:
         differing = next(
             (i for i, (x, y) in enumerate(zip(again.pdf, pdf, strict=False)) if x != y),

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from dtia.assessment import Assessment
+from dtia.dossier.memo import MemoView
 from dtia.dossier.view import NOT_PROVIDED, DossierView, pick
 
 TEMPLATE_BASE = "dtia-template:/"  # a scheme of our own: nothing else resolves against it
@@ -114,9 +114,9 @@ def render_html(view: DossierView) -> str:
     )
 
 
-def render_memo_html(view: DossierView, a: Assessment) -> str:
+def render_memo_html(memo: MemoView) -> str:
     """The exemption memo: why no dossier is required, for the file legal keeps."""
-    return environment(pdf=True).get_template("memo.html.j2").render(v=view, a=a)
+    return environment(pdf=True).get_template("memo.html.j2").render(m=memo)
 
 
 def _stamp(day: date) -> datetime:

@@ -41,6 +41,7 @@ from dtia.law.models import (
     Limb,
     Limitation,
     LocalisationLine,
+    MemoDuty,
     Period,
     ProvidedService,
     RevenueBand,
@@ -270,6 +271,10 @@ class Rules:
         return {
             k.code: k.citations for k in self.files.localisation_user_kinds if k.in_force(self.on)
         }
+
+    def memo_duties(self) -> list[MemoDuty]:
+        """The duties an exemption memo may state, in force on this date, in the data's order."""
+        return [d for d in self.files.memo_duties if d.in_force(self.on)]
 
     def clauses(self, group: str) -> list[ContractClause]:
         return [c for c in self.files.contract_clauses if c.group == group and c.in_force(self.on)]

@@ -132,6 +132,7 @@ class Exemption(Cited):
     test: Literal["facts"]
     test_en: str
     uncertain: str | None = None  # the reference's UNCERTAIN item about its scope
+    uncertain_vi: str | None = None  # the same point, as the exemption memo states it
 
 
 class ProvidedService(Cited):
@@ -576,6 +577,36 @@ def expand_placeholders(
     return PLACEHOLDER_RE.sub(words, pattern)
 
 
+MemoDutyWhen = Literal[
+    "outbound",
+    "sensitive",
+    "sensitive_outbound",
+    "pia_controller",
+    "pia_processor",
+    "employees",
+    "job_applicants",
+    "health",
+    "cloud_recipient",
+    "finding",
+]
+
+
+class MemoDuty(Cited):
+    """A duty the exemption memo states as still applying, when ``when`` holds (memo_duties.yaml)."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    when: MemoDutyWhen
+    finding: str | None = Field(default=None, pattern=r"^C([1-9]|1[0-7])\.[a-z0-9-]+$")
+    label_vi: str
+    label_en: str
+
+    @model_validator(mode="after")
+    def _finding_named(self) -> MemoDuty:
+        if (self.when == "finding") != (self.finding is not None):
+            raise ValueError("a duty names a finding exactly when it applies with that finding")
+        return self
+
+
 class LawFiles(Strict):
     """Everything in ``dtia/law/data``, as loaded; the parts are named after their files."""
 
@@ -620,6 +651,7 @@ class LawFiles(Strict):
     policy_lexicon: PolicyLexicon
     policy_places: PolicyPlaces
     foreign_articles: tuple[ForeignArticle, ...]
+    memo_duties: tuple[MemoDuty, ...]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LawFiles:
