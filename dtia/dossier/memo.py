@@ -239,8 +239,8 @@ def _groups(intake: TransferIntake) -> Text2:
     return _join(
         [
             Text2(
-                f"{free(g.name, 'vi')} ({SUBJECT_KINDS[g.kind].vi}): {count_vi(g.count)} người",
-                f"{free(g.name, 'en')} ({SUBJECT_KINDS[g.kind].en}): {count_en(g.count)} people",
+                f"{free(g.printed_label, 'vi')} ({SUBJECT_KINDS[g.kind].vi}): {count_vi(g.count)} người",
+                f"{free(g.printed_label, 'en')} ({SUBJECT_KINDS[g.kind].en}): {count_en(g.count)} people",
             )
             for g in intake.data.subject_groups
         ]
@@ -511,8 +511,8 @@ def _concerns(d: MemoDuty, intake: TransferIntake, rules: Rules) -> Text2 | None
     if d.when in ("employees", "job_applicants"):
         groups = [g for g in intake.data.subject_groups if g.kind == d.when]
         return Text2(
-            ", ".join(f"{free(g.name, 'vi')} ({count_vi(g.count)} người)" for g in groups),
-            ", ".join(f"{free(g.name, 'en')} ({count_en(g.count)} people)" for g in groups),
+            ", ".join(f"{free(g.printed_label, 'vi')} ({count_vi(g.count)} người)" for g in groups),
+            ", ".join(f"{free(g.printed_label, 'en')} ({count_en(g.count)} people)" for g in groups),
         )
     return None
 
