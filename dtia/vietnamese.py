@@ -24,10 +24,11 @@ def number(n: int, lang: str = "vi") -> str:
     return str(format_decimal(n, locale="vi" if lang == "vi" else "en"))
 
 
-def day(d: date, lang: str = "vi") -> str:
-    """The date as a Vietnamese document writes it: "ngày 25 tháng 02 năm 2026"."""
+def day(d: date, lang: str = "vi", *, word: bool = True) -> str:
+    """The date as a Vietnamese document writes it: "ngày 25 tháng 02 năm 2026" (without
+    its first word after a phrase that ends in it, such as "cấp ngày")."""
     if lang == "vi":
-        return f"ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+        return ("ngày " if word else "") + f"{d.day:02d} tháng {d.month:02d} năm {d.year}"
     return str(format_date(d, "d MMMM y", locale="en"))
 
 

@@ -209,27 +209,36 @@ def test_every_form_09_label_is_printed_for_a_complete_intake(
         assert " ".join(f.label_vi.split()) in text, f.id
 
 
-def _cloud_rows(name: str, data: dict[str, object] | None, tmp_path: Path) -> list[str | None]:
-    from dtia.dossier.view import CLOUD_CLAUSES
+def _cloud_rows(name: str, data: dict[str, object] | None, tmp_path: Path) -> list[Any]:
+    from dtia.dossier.view import cloud_clauses_label
 
     path = EXAMPLES / name / "intake.yaml" if data is None else write_intake(name, data, tmp_path)
     loaded = load_intake(path)
-    view = build_view(loaded, assess(loaded, AS_OF), load_rules(AS_OF))
+    rules = load_rules(AS_OF)
+    view = build_view(loaded, assess(loaded, AS_OF), rules)
     (section,) = [s for s in view.part_a if s.id == "A.III.3"]
-    return [
-        i.row.value for i in section.items if i.row is not None and i.row.label == CLOUD_CLAUSES
-    ]
+    label = cloud_clauses_label(rules)
+    return [i.row.value for i in section.items if i.row is not None and i.row.label == label]
 
 
 def test_section_a_iii_3_shows_the_cloud_clauses_only_for_a_cloud_provider(tmp_path: Path) -> None:
     # Cloudspace's backup provider is a processor on a foreign cloud: Art 12(2) binds it.
     (row,) = _cloud_rows("cloudspace-offsite-backups", None, tmp_path)
-    assert row is not None and row.startswith("Missing: (a)") and "(g) tiered access" in row
+    # The English annex (the review) says what the contract lacks; the filed Vietnamese says
+    # what it states, in Vietnamese ("Không có": it states none of the Art 12(2) points).
+    assert row.en.startswith("Missing: (a)") and "(g) tiered access" in row.en
+    assert row.vi == "Không có"
     # FPT Japan Holdings uses the data for its own purposes: never the transferor's cloud provider.
     on_cloud = changed(
         "fpt-smart-cloud-to-fpt-japan", {"set": {"transfer.activities": ["foreign_cloud"]}}
     )
     assert _cloud_rows("fpt-smart-cloud-to-fpt-japan", on_cloud, tmp_path) == []
+    stated = changed(
+        "cloudspace-offsite-backups",
+        {"set": {"recipients[0].contract.clauses": ["vn_law_compliance", "access_tiering"]}},
+    )
+    (row,) = _cloud_rows("cloudspace-offsite-backups", stated, tmp_path)
+    assert "điểm a, g khoản 2 Điều 12 Nghị định số 356/2025/NĐ-CP" in row.vi
 
 
 # --- long free text: laid out in time linear in its length, and kept on the page ----------

@@ -103,9 +103,8 @@ class NothingFetcher(URLFetcher):  # type: ignore[misc]
 
 def render_html(view: DossierView) -> str:
     cover = view.cover
-    name = cover.rows[0].value or "" if cover.form == "01a" else ""
-    intro = cover.texts["intro"].vi.replace("{name}", name.split(" - ")[0])
-    commitment = cover.texts["commitment"].vi.replace("{name}", name.split(" - ")[0])
+    intro = cover.texts["intro"].vi.replace("{name}", cover.org_name)
+    commitment = cover.texts["commitment"].vi.replace("{name}", cover.org_name)
     return (
         environment(pdf=True)
         .get_template("dossier.html.j2")
