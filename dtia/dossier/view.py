@@ -64,8 +64,9 @@ class Check:
 
 @dataclass(frozen=True)
 class Item:
-    # boxes: the form's "Có ☐ / Không: ☐" on one line; note: an instruction or chapeau
-    kind: Literal["row", "table", "checks", "boxes", "text", "note", "steps", "heading"]
+    # boxes: the form's "Có ☐ / Không: ☐" on one line; note: an instruction or chapeau;
+    # para: what the filer declares in words (a numbered list is "text")
+    kind: Literal["row", "table", "checks", "boxes", "text", "note", "para", "steps", "heading"]
     row: Row | None = None
     table: Table | None = None
     checks: list[Check] = field(default_factory=list)
@@ -793,7 +794,7 @@ def _activities(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Ite
         ]
         if other:
             items.append(
-                Item("text", text=[x for x in (_text(intake.transfer.activity_other), t2) if x])
+                Item("para", text=[x for x in (_text(intake.transfer.activity_other), t2) if x])
             )
         items.append(
             Item(
