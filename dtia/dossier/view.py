@@ -256,7 +256,7 @@ def _boxes(rules: Rules, value: bool | None) -> Item:
 
 def _none(rules: Rules) -> Item:
     """ "Không có": what a section that does not apply to this transfer says."""
-    return Item("note", text=[_phrase(rules, "none")])
+    return Item("para", text=[_phrase(rules, "none")])
 
 
 def _document(intake: TransferIntake, path: str | None) -> Val | None:
