@@ -359,26 +359,121 @@ def test_update_triggers_are_worded_as_article_20() -> None:
         assert t.label_vi in art20, t.code
 
 
-def test_form_wording_is_official() -> None:
-    rules = load_rules(date(2026, 11, 22))
-    units = _unit_text("decree-356-2025")
-    forms = {
-        "01a": units["Form 01a"],
-        "01b": units["Form 01b"],
-        "03a": units["Form 03a"],
-        "09": units["Form 09"],
+def _form_squash(text: str) -> str:
+    """Whitespace, dots and ellipses (the form's blanks) as one space."""
+    return re.sub(r"[\s.…]+", " ", text).strip()
+
+
+def _form_units() -> dict[str, str]:
+    """The forms' text without their footnote marks (a blank's "…1", a line "1")."""
+    units = _paragraphs("decree-356-2025")
+    return {
+        form: " ".join(
+            re.sub(r"(?<=[….])\d$", "", line)
+            for line in units[f"Form {form}"]
+            if not re.fullmatch(r"\d", line)
+        )
+        for form in ("01a", "01b", "03a", "09")
     }
 
-    def squash(text: str) -> str:
-        return re.sub(r"[\s.…]+", " ", text).strip()
 
+def _in_form(piece: str, target: str) -> bool:
+    """``piece`` is the form's wording: verbatim, save for the capital of its first letter
+    (a phrase of an instruction printed as a label starts with a capital)."""
+    squashed = _form_squash(piece)
+    haystack = _form_squash(target)
+    variants = {squashed, squashed[:1].lower() + squashed[1:], squashed[:1].upper() + squashed[1:]}
+    return any(v in haystack for v in variants)
+
+
+def _pieces(text: str) -> list[str]:
+    return [p for p in re.split(r"\{name\}", text) if p.strip()]
+
+
+def test_form_wording_is_official() -> None:
+    rules = load_rules(date(2026, 11, 22))
+    forms = _form_units()
     for t in rules.files.form_texts:
-        targets = forms.values() if t.form == "any" else [forms[t.form]]
-        pieces = [p for p in re.split(r"\{name\}", t.text_vi) if p.strip()]
-        for piece in pieces:
-            assert any(
-                squash(piece) in squash(re.sub(r"(?<=\D)\d(?=\s)", "", u)) for u in targets
-            ), f"{t.key} ({t.form}): {piece!r} is not in the official form"
+        targets = list(forms.values()) if t.form == "any" else [forms[t.form]]
+        for piece in _pieces(t.text_vi):
+            assert any(_in_form(piece, u) for u in targets), (
+                f"{t.key} ({t.form}): {piece!r} is not in the official form"
+            )
+
+
+def test_form_09_labels_and_instructions_are_official() -> None:
+    files, _ = law_files()
+    form09 = _form_units()["09"]
+    for item in (*files.form09_fields, *files.form09_sections):
+        for words in (item.label_vi, item.note_vi):
+            if words is not None:
+                assert _in_form(words, form09), f"{item.id}: {words!r} is not in Form 09"
+    for act in files.activities:
+        assert _in_form(act.label_vi, form09), act.code
+
+
+def _official_labels(form: str) -> list[str]:
+    """Every label the law data holds for ``form`` (fields, headings, sub-labels, boxes)."""
+    files, _ = law_files()
+    labels = [t.text_vi for t in files.form_texts if t.form in (form, "any")]
+    if form == "09":
+        items = (*files.form09_fields, *files.form09_sections)
+        labels += [i.label_vi for i in items] + [i.note_vi for i in items if i.note_vi]
+        labels += [
+            c.label_vi
+            for c in (
+                *files.basic_data,
+                *files.sensitive_data,
+                *files.processing_services,
+                *files.activities,
+            )
+        ]
+    return [p for label in labels for p in _pieces(label)]
+
+
+# What the official text holds besides its wording: numbering ("8.1", "1a", "III", "a)"),
+# blanks and boxes, and the placeholder the organisation's name replaces in the header.
+UNWORDED = re.compile(r"^(?:\d+[a-z]?|[IVX]+|[a-z]\)|[:/,\-|☐√]|_+)$")
+NAME_PLACEHOLDER = "TÊN TỔ CHỨC"
+
+
+@pytest.mark.parametrize("form", ["01a", "01b", "09"])
+def test_the_law_data_holds_every_word_of_the_forms(form: str) -> None:
+    # Each label of the data is the form's wording (tests above); here the converse: marking
+    # where each label occurs in the official text, nothing is left but numbering and blanks.
+    source = _form_squash(_form_units()[form])
+    covered = [False] * len(source)
+    for label in _official_labels(form):
+        squashed = _form_squash(label)
+        for variant in {squashed, squashed[:1].lower() + squashed[1:]}:
+            for m in re.finditer(re.escape(variant), source):
+                covered[m.start() : m.end()] = [True] * (m.end() - m.start())
+    left = "".join(" " if done else ch for ch, done in zip(source, covered, strict=True))
+    stray = [t for t in left.replace(NAME_PLACEHOLDER, " ").split() if not UNWORDED.match(t)]
+    assert stray == [], f"Form {form} wording the law data lacks: {stray}"
+
+
+def test_the_vocabulary_speaks_the_law() -> None:
+    files, _ = law_files()
+    art2 = _squash(_unit_text("law-91-2025-qh15")["2"])
+    for role in files.vocabulary.roles:
+        assert _squash(role.text_vi) in art2, role.role
+        assert role.text_vi != "joint controller"
+    for term in files.vocabulary.terms:
+        m = CHECKABLE.fullmatch(term.citations[0])
+        assert m is not None, term.term
+        article = _squash(" ".join(TEXTS[m.group(1)][m.group(2)]))
+        assert _squash(term.text_vi) in article, term.term
+    # Every role the intake can name has its Law 91 term.
+    from typing import get_args
+
+    from dtia.intake import Recipient, Transferor
+
+    named = {
+        *get_args(Recipient.model_fields["role"].annotation),
+        *get_args(Transferor.model_fields["role"].annotation),
+    }
+    assert named == {r.role for r in files.vocabulary.roles}
 
 
 def test_cover_items_are_worded_as_forms_01a_and_01b() -> None:

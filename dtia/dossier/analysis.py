@@ -612,7 +612,8 @@ class _Writer:
                 r = next((r for r in intake.recipients if r.id == flow.recipient), None)
                 if r is None:
                     continue
-                group, purpose = _free(flow.subject_group), _free(flow.purpose)
+                group = _free(intake.subject_label(flow.subject_group))
+                purpose = _free(flow.purpose)
                 out.append(
                     w(
                         "state.flow",
@@ -1006,7 +1007,8 @@ class _Writer:
         for flow in self.facts.intake.flows:
             if flow.recipient != r.id:
                 continue
-            group, text = _free(flow.subject_group), _free(flow.post_transfer_processing)
+            group = _free(self.facts.intake.subject_label(flow.subject_group))
+            text = _free(flow.post_transfer_processing)
             out.append(w("recipient.flow", quoted=[group[0], text[0]], group=group, text=text))
         return out
 

@@ -18,7 +18,7 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from dtia.dossier.memo import MemoView
-from dtia.dossier.view import NOT_PROVIDED, DossierView, pick
+from dtia.dossier.view import NOT_PROVIDED, DossierView
 
 TEMPLATE_BASE = "dtia-template:/"  # a scheme of our own: nothing else resolves against it
 
@@ -89,7 +89,6 @@ def environment(folder: str = "", *, pdf: bool = False) -> jinja2.Environment:
         finalize=breakable if pdf else None,
     )
     env.globals["not_provided"] = NOT_PROVIDED
-    env.globals["pick"] = pick  # free text in the language of the part being printed
     env.filters["plain"] = plain
     return env
 
@@ -104,9 +103,8 @@ class NothingFetcher(URLFetcher):  # type: ignore[misc]
 
 def render_html(view: DossierView) -> str:
     cover = view.cover
-    name = (pick(cover.rows[0].value, "vi") or "") if cover.form == "01a" else ""
-    intro = cover.texts["intro"].vi.replace("{name}", name.split(" - ")[0])
-    commitment = cover.texts["commitment"].vi.replace("{name}", name.split(" - ")[0])
+    intro = cover.texts["intro"].vi.replace("{name}", cover.org_name)
+    commitment = cover.texts["commitment"].vi.replace("{name}", cover.org_name)
     return (
         environment(pdf=True)
         .get_template("dossier.html.j2")

@@ -1,43 +1,37 @@
 """The dossier view-model: everything the templates print, computed here, typed and pure.
 
-Templates only loop and branch over these objects. Free text from the intake stays text
-(the Jinja environment escapes it); labels come from the law data (official Vietnamese
-wording, with the English rendering for the annex). A value the intake leaves empty is
-``None`` and prints as "not provided"; the gaps box at the front lists them all.
+Templates only loop and branch over these objects. Every label is law data: the official
+wording of Forms 01a, 01b and 09 (``form_texts.yaml``, ``form09.yaml``) or the vocabulary
+(``vocabulary.yaml``), each with its English for the annex; this module writes no wording
+of its own. A value is the filer's text as given (``str``), or, where the dossier writes it
+(numbers, dates, countries, roles, yes/no), a ``Text2`` in both languages. A value the
+intake leaves empty is ``None`` and prints as "not provided"; the gaps box lists them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import PurePosixPath
 from typing import Literal
 
+from dtia import vietnamese as vn
+from dtia.applicability import CONTROLLER_ROLES
 from dtia.assessment import Assessment, Finding
 from dtia.dossier.analysis import Analysis, Block, overrides_from, write_analysis
 from dtia.facts import derive_facts
-from dtia.intake import (
-    Attachment,
-    Contact,
-    Contract,
-    Document,
-    LoadedIntake,
-    Recipient,
-    TransferIntake,
-)
-from dtia.law import Rules
+from dtia.intake import Contact, Contract, LoadedIntake, Recipient, TransferIntake
+from dtia.law import Rules, law_files
 from dtia.law.models import FormText
 from dtia.localtext import LocalText
 
 Lang = Literal["vi", "en"]
-# A printed value: fixed text, or the intake's free text, which keeps both of its languages
-# so the Vietnamese part prints the Vietnamese and the English annex the English (``pick``).
-Shown = str | LocalText
 
 
 @dataclass(frozen=True)
 class Text2:
-    """A label in both languages."""
+    """A label, or a value the dossier writes, in both languages."""
 
     vi: str
     en: str
@@ -46,17 +40,22 @@ class Text2:
         return self.vi if lang == "vi" else self.en
 
 
+# A printed value: the filer's own text (the same in both parts), or words the dossier writes.
+Val = str | Text2
+
+
 @dataclass(frozen=True)
 class Row:
     label: Text2
-    value: Shown | None  # None prints as "not provided"
+    value: Val | None  # None prints as "not provided"
     field: str = ""
+    number: str = ""  # the form's numbering of the item ("1a", "9.1"), printed before it
 
 
 @dataclass(frozen=True)
 class Table:
     headers: list[Text2]
-    rows: list[list[Shown]]
+    rows: list[list[Val]]
 
 
 @dataclass(frozen=True)
@@ -67,13 +66,17 @@ class Check:
 
 @dataclass(frozen=True)
 class Item:
-    kind: Literal["row", "table", "checks", "text", "analysis", "heading"]
+    # boxes: the form's "Có ☐ / Không: ☐" on one line; note: an instruction or chapeau;
+    # para: what the filer declares in words (a numbered list is "text")
+    kind: Literal[
+        "row", "table", "checks", "boxes", "text", "note", "para", "analysis", "heading"
+    ]
     row: Row | None = None
     table: Table | None = None
     checks: list[Check] = field(default_factory=list)
-    text: list[Shown] = field(default_factory=list)
+    text: list[Val] = field(default_factory=list)
     heading: Text2 | None = None
-    block: Block | None = None
+    block: Block | None = None  # a part of the §A.III analysis (dtia.dossier.analysis)
 
 
 @dataclass(frozen=True)
@@ -88,14 +91,18 @@ class Section:
 @dataclass(frozen=True)
 class Cover:
     form: Literal["01a", "01b"]
+    form_label: str  # "Mẫu số 01a", printed where the official layout has it
+    org_name: str  # what the intro and the commitment name the filer with (01a)
     org_header: str | None
+    number_line: str | None  # "Số: …" under the organisation's name (01a)
     place: str
-    as_of: date
+    dateline: str  # "Hà Nội, ngày … tháng … năm …": never as_of
     texts: dict[str, Text2]
     rows: list[Row]
-    documents: list[Shown]
+    documents: list[Val]
+    signature_title: str  # "TM. <TÊN TỔ CHỨC>" (01a), "NGƯỜI NỘP HỒ SƠ" (01b)
     signatory: str | None
-    signatory_title: Shown | None
+    signatory_title: Val | None
 
 
 @dataclass(frozen=True)
@@ -113,42 +120,32 @@ class DossierView:
     findings: list[Finding]
     inherent: str
     residual: str
-    # Form 09 §A.III with the engine's own text kept where the officer replaced a section
-    # (AnalysisSection.generated), for the internal review.
+    # The engine's own §A.III, kept for the review where the officer's text replaced it.
     analysis: Analysis | None = None
 
 
-NOT_PROVIDED = Text2("Chưa cung cấp", "Not provided")
+def not_provided(lang: Lang) -> str:
+    """What an empty value prints (the draft only: a filed dossier has none)."""
+    phrase = law_files()[0].vocabulary.phrases["not_provided"]
+    return phrase.vi if lang == "vi" else phrase.en
 
 
-def pick(value: Shown | None, lang: Lang) -> str | None:
-    """What ``value`` prints in ``lang``: free text in Vietnamese for the Vietnamese part
-    (None, "not provided", when it has none: a gap says so), else its annex text."""
+NOT_PROVIDED = not_provided
+
+
+def _text(value: str | LocalText | None) -> Val | None:
+    """The filer's free text, as printed: every read of intake text goes through here.
+
+    Text given in two languages prints its Vietnamese in the Vietnamese part and its English
+    in the annex (spec intake.md, "Language of free text"). Text without Vietnamese is a gap
+    that keeps the filing pack from being ready; the draft and the review print what there is.
+    """
+    if value is None:
+        return None
     if isinstance(value, LocalText):
-        return value.filed() if lang == "vi" else value.annex()
-    return value
-
-
-def _in(value: Shown, lang: Lang) -> str:
-    """``pick`` inside a composed line, where a missing Vietnamese text is said in words."""
-    text = pick(value, lang)
-    return text if text is not None else NOT_PROVIDED(lang)
-
-
-def composed(build: Callable[[Lang], str]) -> LocalText:
-    """A line built from free text, once per language (not validated: it is no input)."""
-    return LocalText.model_construct(vi=build("vi"), en=build("en"))
-
-
-def joined(parts: Sequence[Shown], sep: str = "") -> LocalText:
-    """``parts`` joined into one line, in each language."""
-    return composed(lambda lang: sep.join(_in(p, lang) for p in parts))
-YES = Text2("Có", "Yes")
-NO = Text2("Không", "No")
-
-
-def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("Có / Yes" if value else "Không / No")
+        annex = value.annex()
+        return Text2(value.vi or annex, annex) if (value.vi or annex) else None
+    return value or None
 
 
 def _t(rules: Rules, key: str, form: str) -> Text2:
@@ -162,55 +159,180 @@ def _t(rules: Rules, key: str, form: str) -> Text2:
     return Text2(t.text_vi, t.text_en)
 
 
+def _cap(t: Text2) -> Text2:
+    """A phrase of the form's instructions used as a label: its first letter a capital."""
+    return Text2(t.vi[:1].upper() + t.vi[1:], t.en[:1].upper() + t.en[1:])
+
+
+def _phrase(rules: Rules, key: str, **fill: Val | int) -> Text2:
+    """The vocabulary's sentence ``key`` with its blanks filled, in both languages."""
+    p = rules.files.vocabulary.phrases[key]
+
+    def side(lang: Lang) -> dict[str, str]:
+        return {
+            k: (
+                v(lang) if isinstance(v, Text2) else vn.number(v, lang) if isinstance(v, int) else v
+            )
+            for k, v in fill.items()
+        }
+
+    return Text2(p.vi.format(**side("vi")), p.en.format(**side("en")))
+
+
+def _term(rules: Rules, key: str) -> Text2:
+    (t,) = [t for t in rules.files.vocabulary.terms if t.term == key and t.in_force(rules.on)]
+    return Text2(t.text_vi, t.text_en)
+
+
+def _role(rules: Rules, role: str) -> Text2:
+    (r,) = [r for r in rules.files.vocabulary.roles if r.role == role and r.in_force(rules.on)]
+    return Text2(r.text_vi, r.text_en)
+
+
+def _country(rules: Rules, code: str) -> Text2:
+    names = rules.files.vocabulary.countries
+    return Text2(vn.country(code, names, "vi"), vn.country(code, names, "en"))
+
+
+def _yes_no(rules: Rules, value: bool) -> Text2:
+    voc = rules.files.vocabulary
+    return Text2(vn.yes_no(value, voc, "vi"), vn.yes_no(value, voc, "en"))
+
+
+def _num(n: int) -> Text2:
+    return Text2(vn.number(n, "vi"), vn.number(n, "en"))
+
+
+def _day(d: date) -> Text2:
+    return Text2(vn.day(d, "vi"), vn.day(d, "en"))
+
+
+def _join(parts: Sequence[Val | None], sep: str = "; ") -> Val | None:
+    """Parts joined, in each language when any part is the dossier's own words. After a
+    part that ends a sentence the next follows with a space, not the separator."""
+    given = [p for p in parts if p]
+    if not given:
+        return None
+
+    def joined(texts: list[str]) -> str:
+        out = texts[0]
+        for text in texts[1:]:
+            out += (" " if out.endswith(".") and sep.strip() == ";" else sep) + text
+        return out
+
+    if all(isinstance(p, str) for p in given):
+        return joined([p for p in given if isinstance(p, str)])
+    return Text2(
+        joined([p("vi") if isinstance(p, Text2) else p for p in given]),
+        joined([p("en") if isinstance(p, Text2) else p for p in given]),
+    )
+
+
 def _field(rules: Rules, field_id: str) -> Text2:
+    """A Form 09 field's label followed by its parenthetical instruction, as the form has it."""
     f = rules.field(field_id)
-    return Text2(f.label_vi, f.label_en)
+    if f.note_vi is None:
+        return Text2(f.label_vi, f.label_en)
+    return Text2(f"{f.label_vi} {f.note_vi}", f"{f.label_en} {f.note_en or ''}".strip())
+
+
+def _number(field_id: str) -> str:
+    """The form's own numbering of a field: A.I.1a -> 1a, A.II.9.1 -> 9.1, A.III.3.1 -> 3.1."""
+    parts = field_id.split(".")
+    return ".".join(parts[2:])
 
 
 def _place(address: str) -> str:
     """The city line of "Hà Nội, ngày ... ": the address part before the country, if any."""
+    home = {"vietnam", "viet nam", vn.country("VN", {}, "vi").casefold()}
     parts = [p.strip() for p in address.split(",") if p.strip()]
-    parts = [p for p in parts if p.lower() not in ("việt nam", "vietnam", "viet nam")]
+    parts = [p for p in parts if p.casefold() not in home]
     return parts[-1] if parts else "….."
 
 
-def _row(rules: Rules, field_id: str, value: Shown | None) -> Item:
-    return Item("row", row=Row(_field(rules, field_id), value or None, field_id))
+def _row(rules: Rules, field_id: str, value: Val | None) -> Item:
+    return Item("row", row=Row(_field(rules, field_id), value or None, field_id, _number(field_id)))
 
 
-def _recipient_security(r: Recipient) -> LocalText | None:
-    if r.safeguards is None:
+def _sub(rules: Rules, key: str, value: Val | None, form: str = "09") -> Item:
+    """A sub-label of the form (no number of its own) and its value."""
+    return Item("row", row=Row(_t(rules, key, form), value or None))
+
+
+def _boxes(rules: Rules, value: bool | None) -> Item:
+    """The form's "Có ☐ / Không: ☐", the box of the answer ticked (neither when unknown)."""
+    return Item(
+        "boxes",
+        checks=[
+            Check(_t(rules, "yes_box", "09"), value is True),
+            Check(_t(rules, "no_box", "09"), value is False),
+        ],
+    )
+
+
+def _none(rules: Rules) -> Item:
+    """ "Không có": what a section that does not apply to this transfer says."""
+    return Item("para", text=[_phrase(rules, "none")])
+
+
+def _document(intake: TransferIntake, path: str | None) -> Val | None:
+    """A file the intake names, by the title it gives it (else by its file name)."""
+    if not path:
         return None
-    return composed(lambda lang: _security_line(r, lang))
+    for att in intake.attachments:
+        if att.path == path:
+            return _text(att.title)
+    for p in intake.transferor.policies:
+        if p.path == path:
+            return _text(p.title)
+    return PurePosixPath(path).name
 
 
-def _security_line(r: Recipient, lang: Lang) -> str:
+def _recipient_plan(r: Recipient, rules: Rules) -> Val | None:
+    """The recipient's safeguards answers: how it keeps the data safe (Art 18(3)(đ), (i))."""
     s = r.safeguards
-    assert s is not None
-    parts = []
+    if s is None:
+        return None
+    parts: list[Val | None] = []
     if s.encryption_in_transit is not None or s.encryption_at_rest is not None:
         parts.append(
-            f"Encryption in transit: {'yes' if s.encryption_in_transit else 'no'}; "
-            f"at rest: {'yes' if s.encryption_at_rest else 'no'}"
+            _phrase(
+                rules,
+                "encryption",
+                transit=_yes_no(rules, bool(s.encryption_in_transit)),
+                rest=_yes_no(rules, bool(s.encryption_at_rest)),
+            )
         )
-    for label, value in (
-        ("Access control", s.access_control),
-        ("Security testing", s.security_testing),
-        ("Onward transfers", s.onward_transfer_controls),
-        ("Retention and deletion", s.retention_and_deletion),
-        ("Requests from public authorities", s.government_access_policy),
-        ("Local law", s.local_law),
+    for key, value in (
+        ("access_control", s.access_control),
+        ("security_testing", s.security_testing),
+        ("retention", s.retention_and_deletion),
+        ("government_access", s.government_access_policy),
+        ("local_law", s.local_law),
     ):
-        if value:
-            parts.append(f"{label}: {_in(value, lang)}")
+        if (text := _text(value)) is not None:
+            parts.append(_phrase(rules, key, x=text))
     if s.incident_notification_hours is not None:
-        parts.append(
-            f"Breach notice to the transferor within {s.incident_notification_hours} hours"
-        )
+        parts.append(_phrase(rules, "breach_notice", n=s.incident_notification_hours))
     if s.data_subject_request_days is not None:
-        parts.append(f"Data-subject requests carried out within {s.data_subject_request_days} days")
-    parts.append(f"Attested by {s.attested_by} on {s.attested_on.isoformat()}")
-    return "; ".join(parts)
+        parts.append(_phrase(rules, "subject_requests", n=s.data_subject_request_days))
+    parts.append(_phrase(rules, "attested", who=s.attested_by, date=_day(s.attested_on)))
+    return _join(parts)
+
+
+def _onward(r: Recipient, intake: TransferIntake, rules: Rules) -> Val | None:
+    """Decree 356 Art 18(3)(g): how the recipient may pass the data on, from the transfer's
+    rule, the recipient's own controls and the contract clause that binds it."""
+    parts: list[Val | None] = []
+    rule = intake.transfer.onward_transfer
+    if rule is not None:
+        parts.append(_phrase(rules, "onward_allowed", yes_no=_yes_no(rules, rule.allowed)))
+        parts.append(_text(rule.procedure))
+    if r.safeguards is not None and (controls := _text(r.safeguards.onward_transfer_controls)):
+        parts.append(_phrase(rules, "onward_controls", x=controls))
+    if r.contract is not None and "onward_transfer_control" in r.contract.clauses:
+        parts.append(_phrase(rules, "onward_clause", reference=r.contract.reference))
+    return _join(parts)
 
 
 # What the filed dossier never prints (the review keeps it): lateness, the sanctions a
@@ -231,6 +353,7 @@ def filed_findings(a: Assessment) -> list[Finding]:
         for f in a.findings
         if f.id not in INTERNAL_FINDINGS and not any(_internal(c) for c in f.citations)
     ]
+
 
 
 def analysis_of(loaded: LoadedIntake, a: Assessment, rules: Rules) -> Analysis:
@@ -258,28 +381,143 @@ def _analysis_sections(loaded: LoadedIntake, a: Assessment, rules: Rules) -> lis
     ]
 
 
-PartyRow = tuple[str, str | None, Shown, str | None, Shown, Shown | None]
+
+@dataclass(frozen=True)
+class Formalities:
+    """What the cover notice is signed with: place, date line, number and signatory."""
+
+    place: str
+    dateline: str
+    number_line: str | None
+    signatory: str | None
+    signatory_title: Val | None
 
 
-def _party_rows(parties: Sequence[PartyRow]) -> list[list[Shown]]:
-    return [
-        [str(i), name, tax or "—", contact, contract or "—", service, note or ""]
-        for i, (name, tax, contact, contract, service, note) in enumerate(parties, start=1)
+def _cover_formalities(intake: TransferIntake, form: str, rules: Rules) -> Formalities:
+    """The cover's place, date, document number and signatory, from the intake's ``filing``
+    (spec intake.md). Without ``filing.signed_on`` the date line is left blank for the
+    signatory: a filed document is dated when it is signed, never with as_of."""
+    t = intake.transferor
+    filing = intake.filing
+    place = str(filing.place) if filing and filing.place else _place(str(t.address))
+    signed_on = filing.signed_on if filing else None
+    date_line = vn.day(signed_on) if signed_on else _t(rules, "date_line", form).vi
+    number = str(filing.document_number) if filing and filing.document_number else "……"
+    rep = t.legal_representative
+    signatory = filing.signatory if filing else None
+    if signatory is not None:
+        name: str | None = str(signatory.name)
+        title: Val | None = _text(signatory.title)
+    else:
+        name = rep.name if rep else (t.name_vi if form == "01b" else None)
+        title = _text(rep.title) if rep else None
+    return Formalities(
+        place=place,
+        dateline=f"{place}, {date_line}",
+        number_line=f"{_t(rules, 'number', '01a').vi} {number}" if form == "01a" else None,
+        signatory=name,
+        signatory_title=title,
+    )
+
+
+def _registration(intake: TransferIntake, form: str, rules: Rules) -> str | None:
+    """ "số … do … cấp ngày … tháng … năm … tại …", filled from the registration."""
+    t = intake.transferor
+    reg = t.registration
+    first = reg.number if form == "01a" and reg else t.id_number if form == "01b" else None
+    if reg is None:
+        return first
+    words = [
+        first,
+        f"{_t(rules, 'registration_issuer', '01a').vi} {reg.issuer}"
+        if form == "01a" and reg.issuer
+        else None,
+        (
+            f"{_t(rules, 'registration_on', form).vi} "
+            + (vn.day(reg.issued_on, word=False) if form == "01a" else vn.short_day(reg.issued_on))
+        )
+        if reg.issued_on
+        else None,
+        f"{_t(rules, 'registration_at', form).vi} {reg.place}" if reg.place else None,
     ]
+    return " ".join(w for w in words if w) or None
 
 
-PARTY_HEADERS = [
-    Text2("STT", "No."),
-    Text2("Tên tổ chức/cá nhân", "Name"),
-    Text2("Mã số thuế", "Tax code"),
-    Text2("Thông tin Bộ phận/ Nhân sự bảo vệ dữ liệu cá nhân", "Data protection contact"),
-    Text2(
-        "Hợp đồng/ Thỏa thuận chuyển dữ liệu cá nhân xuyên biên giới (Số, ngày tháng năm)",
-        "Contract (number, date)",
-    ),
-    Text2("Dịch vụ hợp tác", "Cooperation service"),
-    Text2("Ghi chú (Lý do, nội dung giải thích)", "Notes"),
-]
+def _cover(
+    intake: TransferIntake, a: Assessment, rules: Rules, form: Literal["01a", "01b"]
+) -> Cover:
+    t = intake.transferor
+    keys = ["motto_1", "motto_2", "title_1", "title_2", "notice_title", "addressee", "intro"]
+    keys += ["part_1", "part_2", "part_3", "commitment", "signature_note", "signature_title"]
+    texts = {key: _t(rules, key, form) for key in keys}
+    if form == "01a":
+        texts |= {k: _t(rules, k, "01a") for k in ("recipients_block", "recipients_as_above")}
+        texts["filed_copy"] = _phrase(rules, "filed_copy")
+    pdp = t.pdp
+    if form == "01a":
+        rows = [
+            Row(_t(rules, "trade_name_vi", form), _join([t.name_vi, t.abbreviation], " - ")),
+            Row(_t(rules, "trade_name_en", form), t.name_foreign),
+            Row(_t(rules, "head_office", form), _text(t.address)),
+            Row(_t(rules, "transaction_office", form), _text(t.transaction_address or t.address)),
+            Row(_t(rules, "registration", form), _registration(intake, form, rules)),
+            Row(_t(rules, "tax_code", form), t.tax_code),
+            Row(_t(rules, "phone", form), t.phone),
+            Row(_t(rules, "website", form), t.website),
+            Row(_t(rules, "pdp", form), _text(pdp.unit_name) or pdp.name),
+            Row(_t(rules, "pdp_name", form), pdp.name),
+            Row(_t(rules, "pdp_title", form), _text(pdp.title)),
+            Row(_t(rules, "pdp_phone", form), _join([pdp.unit_phone, pdp.phone], ", ")),
+            Row(_t(rules, "pdp_email", form), pdp.email),
+        ]
+    else:
+        rows = [
+            Row(_t(rules, "person_name", form), t.name_vi),
+            Row(_t(rules, "person_address", form), _text(t.address)),
+            Row(_t(rules, "person_id", form), _registration(intake, form, rules)),
+            Row(_t(rules, "person_phone", form), t.phone),
+            Row(_t(rules, "person_email", form), t.email),
+            Row(_t(rules, "person_workplace", form), _phrase(rules, "none")),
+        ]
+    documents: list[Val] = [_phrase(rules, "report")]
+    documents += [
+        _phrase(rules, "contract_copy", reference=r.contract.reference, party=r.name)
+        for r in intake.recipients
+        if r.contract
+    ]
+    documents += [title for p in t.policies if (title := _text(p.title))]
+    documents += [
+        title for att in intake.attachments if att.kind != "contract" if (title := _text(att.title))
+    ]
+    # A document not in Vietnamese is filed with its translation (spec intake.md, attachments).
+    documents += [
+        _phrase(rules, "translation_of", title=title)
+        for att in intake.attachments
+        if att.translation is not None and (title := _text(att.title)) is not None
+    ]
+    if (filing := intake.filing) and filing.signatory and filing.signatory.authorisation:
+        documents.append(_phrase(rules, "authorisation_letter", name=str(filing.signatory.name)))
+    formal = _cover_formalities(intake, form, rules)
+    signature = (
+        f"{_t(rules, 'on_behalf', '01a').vi} {t.name_vi.upper()}"
+        if form == "01a"
+        else texts["signature_title"].vi
+    )
+    return Cover(
+        form=form,
+        form_label=_t(rules, "form_label", form).vi,
+        org_name=t.name_vi if form == "01a" else "",
+        org_header=t.name_vi.upper() if form == "01a" else None,
+        number_line=formal.number_line,
+        place=formal.place,
+        dateline=formal.dateline,
+        texts=texts,
+        rows=rows,
+        documents=list(dict.fromkeys(documents)),
+        signature_title=signature,
+        signatory=formal.signatory,
+        signatory_title=formal.signatory_title,
+    )
 
 
 def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView:
@@ -287,136 +525,23 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
     intake = loaded.intake
     t = intake.transferor
     form = a.applicability.cover_form or ("01a" if t.kind == "organisation" else "01b")
-    texts = {
-        key: _t(rules, key, form)
-        for key in (
-            "motto_1",
-            "motto_2",
-            "notice_title",
-            "addressee",
-            "intro",
-            "part_1",
-            "part_2",
-            "part_3",
-            "commitment",
-            "signature_title",
-            "signature_note",
-        )
-    }
-    if form == "01a":
-        texts |= {k: _t(rules, k, "01a") for k in ("recipients_block", "recipients_as_above")}
     nine = {
         k: _t(rules, k, "09")
-        for k in ("form09_title_1", "form09_title_2", "part_a", "part_b", "part_a_iii")
+        for k in (
+            "form_label",
+            "form09_title_1",
+            "form09_title_2",
+            "part_a",
+            "part_b",
+            "part_a_iii",
+        )
     }
-
-    pdp = t.pdp
-    if form == "01a":
-        reg = t.registration
-        cover_rows = [
-            Row(
-                Text2(
-                    "Tên giao dịch tiếng Việt - Tên viết tắt tiếng Việt",
-                    "Vietnamese trade name - abbreviation",
-                ),
-                t.name_vi + (f" - {t.abbreviation}" if t.abbreviation else ""),
-            ),
-            Row(
-                Text2(
-                    "Tên giao dịch tiếng Anh - Tên viết tắt tiếng Anh",
-                    "English trade name - abbreviation",
-                ),
-                t.name_foreign,
-            ),
-            Row(Text2("Địa chỉ trụ sở chính", "Head office"), t.address),
-            Row(
-                Text2("Địa chỉ trụ sở giao dịch", "Transaction office"),
-                t.transaction_address or t.address,
-            ),
-            Row(
-                Text2(
-                    "Quyết định thành lập/Giấy chứng nhận đăng ký doanh nghiệp/Giấy chứng nhận đăng ký kinh doanh/Giấy chứng nhận đầu tư số",
-                    "Establishment decision / enterprise, business or investment registration certificate",
-                ),
-                " ".join(
-                    p
-                    for p in (
-                        reg.number if reg else None,
-                        f"do {reg.issuer} cấp" if reg and reg.issuer else None,
-                        f"ngày {reg.issued_on.strftime('%d/%m/%Y')}"
-                        if reg and reg.issued_on
-                        else None,
-                        f"tại {reg.place}" if reg and reg.place else None,
-                    )
-                    if p
-                )
-                or None,
-            ),
-            Row(Text2("Mã số thuế", "Tax code"), t.tax_code),
-            Row(Text2("Điện thoại", "Telephone"), t.phone),
-            Row(Text2("Website", "Website"), t.website),
-            Row(
-                Text2(
-                    "Bộ phận, nhân sự bảo vệ dữ liệu cá nhân hoặc tổ chức, cá nhân cung cấp dịch vụ bảo vệ dữ liệu cá nhân của bên chuyển dữ liệu cá nhân",
-                    "Data protection unit or person, or data protection service provider",
-                ),
-                pdp.unit_name if pdp.unit_name is not None else pdp.name,
-            ),
-            Row(Text2("Họ và tên", "Full name"), pdp.name),
-            Row(Text2("Chức vụ", "Title"), pdp.title),
-            Row(
-                Text2(
-                    "Số điện thoại liên lạc (cố định và di động)", "Telephone (fixed and mobile)"
-                ),
-                ", ".join(p for p in (pdp.unit_phone, pdp.phone) if p),
-            ),
-            Row(Text2("Email", "Email"), pdp.email),
-        ]
-    else:
-        reg = t.registration
-        cover_rows = [
-            Row(Text2("Tên cá nhân", "Name"), t.name_vi),
-            Row(Text2("Địa chỉ", "Address"), t.address),
-            Row(
-                Text2("Số CMTND/Thẻ căn cước công dân/Hộ chiếu", "ID card / passport number"),
-                " ".join(
-                    p
-                    for p in (
-                        t.id_number,
-                        f"cấp ngày {reg.issued_on.strftime('%d/%m/%Y')}"
-                        if reg and reg.issued_on
-                        else None,
-                        f"tại {reg.place}" if reg and reg.place else None,
-                    )
-                    if p
-                ),
-            ),
-            Row(Text2("Số điện thoại", "Telephone"), t.phone),
-            Row(Text2("Email", "Email"), t.email),
-        ]
-    documents: list[Shown] = [
-        "Báo cáo đánh giá tác động chuyển dữ liệu cá nhân xuyên biên giới theo Mẫu số 09 / Transfer impact assessment report (Form 09)"
-    ]
-    documents += [f"{r.contract.reference} — {r.name}" for r in intake.recipients if r.contract]
-    documents += [p.title for p in t.policies]
-    documents += [att.title for att in intake.attachments if att.kind != "contract"]
-    cover = Cover(
-        form=form,
-        org_header=t.name_vi.upper() if form == "01a" else None,
-        place=_place(t.address),
-        as_of=a.as_of,
-        texts=texts,
-        rows=cover_rows,
-        documents=list(dict.fromkeys(documents)),
-        signatory=t.legal_representative.name
-        if t.legal_representative
-        else (t.name_vi if form == "01b" else None),
-        signatory_title=t.legal_representative.title if t.legal_representative else None,
-    )
-
     part_a = _part_a(loaded, a, rules)
     part_b = _part_b(intake, a, rules)
-    gaps = [Row(Text2(*rules.label_of(g.field)), g.message, g.field) for g in a.gaps]
+    gaps = [
+        Row(Text2(rules.field(g.field).label_vi, rules.field(g.field).label_en), g.message, g.field)
+        for g in a.gaps
+    ]
     risk_rows = [
         [
             c.criterion,
@@ -433,7 +558,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
         title=str(intake.transfer.title),
         as_of=a.as_of,
         rules_version=a.rules_version,
-        cover=cover,
+        cover=_cover(intake, a, rules, form),
         texts=nine,
         gaps=gaps,
         part_a=part_a,
@@ -446,141 +571,212 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
     )
 
 
-# Form 09 §A.I.8.1-8.3: the official sub-labels of each way of organising data protection.
-PDP_ROWS: dict[str, list[tuple[str, str, str]]] = {
-    "external_org": [
-        ("Tên tổ chức", "Organisation", "name"),
-        ("Mã số thuế", "Tax code", "tax_code"),
-        ("Người đại diện theo pháp luật", "Legal representative", "legal_representative"),
-        ("Địa chỉ", "Address", "address"),
-        ("Điện thoại", "Telephone", "phone"),
-        ("Email", "Email", "email"),
-        ("Website", "Website", "website"),
-        ("Hợp đồng sử dụng dịch vụ", "Service contract", "service_contract"),
-    ],
-    "external_individual": [("Hợp đồng sử dụng dịch vụ", "Service contract", "service_contract")],
-    "internal": [
-        ("Tên Bộ phận", "Unit", "unit_name"),
-        ("Điện thoại Bộ phận", "Unit telephone", "unit_phone"),
-        ("Email Bộ phận", "Unit email", "unit_email"),
-        ("Tên người đứng đầu Bộ phận/ Tên nhân sự", "Head of unit / officer", "name"),
-        ("Chức vụ", "Title", "title"),
-        ("Điện thoại di động", "Mobile", "phone"),
-        ("Email cá nhân", "Email", "email"),
-        ("Quyết định chỉ định", "Appointment decision", "appointment_document"),
-    ],
-}
+def _section_title(rules: Rules, section_id: str) -> Text2:
+    s = rules.section(section_id)
+    return Text2(s.label_vi, s.label_en)
+
+
+def _section_note(rules: Rules, section_id: str) -> list[Item]:
+    s = rules.section(section_id)
+    return [Item("note", text=[Text2(s.note_vi, s.note_en or "")])] if s.note_vi else []
+
+
+def _heading(rules: Rules, field_id: str) -> Item:
+    return Item("heading", heading=_numbered(_number(field_id), _field(rules, field_id)))
+
+
+def _numbered(number: str, label: Text2) -> Text2:
+    return Text2(f"{number} {label.vi}", f"{number} {label.en}")
+
+
+def _pdp_items(intake: TransferIntake, rules: Rules) -> list[Item]:
+    """§A.I.8: the three ways of organising data protection, each under its heading, the
+    one the transferor uses filled and the others "Không có"."""
+    t = intake.transferor
+    pdp = t.pdp
+    items = [Item("heading", heading=_numbered("8", _t(rules, "a_i_8", "09")))]
+    for kind, field_id in (
+        ("external_org", "A.I.8.1"),
+        ("external_individual", "A.I.8.2"),
+        ("internal", "A.I.8.3"),
+    ):
+        items.append(_heading(rules, field_id))
+        if pdp.kind != kind:
+            items.append(_none(rules))
+            continue
+        contract = _document(intake, pdp.service_contract)
+        if kind == "external_org":
+            items += [
+                _sub(rules, "pdp_org_name", pdp.name),
+                _sub(rules, "pdp_org_tax_code", pdp.tax_code),
+                _sub(rules, "pdp_org_representative", pdp.legal_representative),
+                _sub(rules, "pdp_org_address", _text(pdp.address)),
+                _sub(rules, "pdp_org_phone", pdp.phone),
+                _sub(rules, "pdp_org_email", pdp.email),
+                _sub(rules, "pdp_org_website", pdp.website),
+                _sub(rules, "pdp_service_contract", contract),
+            ]
+        elif kind == "external_individual":
+            headers = ["pdp_person_no", "pdp_person_name", "pdp_person_workplace"]
+            headers += ["pdp_person_phone", "pdp_person_email"]
+            row: list[Val] = ["1", pdp.name, _text(pdp.unit_name) or "—", pdp.phone, pdp.email]
+            items.append(Item("table", table=Table([_t(rules, h, "09") for h in headers], [row])))
+            items.append(_sub(rules, "pdp_service_contract", contract))
+        else:
+            items += [
+                _sub(rules, "pdp_unit_name", _text(pdp.unit_name)),
+                _sub(rules, "pdp_unit_phone", pdp.unit_phone),
+                _sub(rules, "pdp_unit_email", pdp.unit_email),
+                _sub(rules, "pdp_head", pdp.name),
+                _sub(rules, "pdp_title", _text(pdp.title)),
+                _sub(rules, "pdp_mobile", pdp.phone),
+                _sub(rules, "pdp_personal_email", pdp.email),
+                # The documents §A.I.8.3 asks for: the appointment, and the proof of the
+                # Decree 356 Art 13(2) conditions (degree, two years' experience, training).
+                Item(
+                    "row",
+                    row=Row(
+                        _cap(_t(rules, "pdp_appointment", "09")),
+                        _document(intake, pdp.appointment_document),
+                    ),
+                ),
+                Item(
+                    "row",
+                    row=Row(
+                        _cap(_t(rules, "pdp_qualifications", "09")),
+                        _join([_document(intake, p) for p in pdp.qualification_documents]),
+                    ),
+                ),
+            ]
+    return items
+
+
+def _t2_recipients(intake: TransferIntake) -> list[Recipient]:
+    """Recipients abroad that use the data for their own purposes: a sending under Law 91
+    Art 20(1)(b) that no box of §A.II.1 but 1.5 describes (1.4 is a sending through an
+    intermediary in Vietnam)."""
+    if intake.transfer.direction == "inbound":
+        return []
+    return [r for r in intake.recipients if r.role in CONTROLLER_ROLES]
+
+
+def _t2_statement(intake: TransferIntake, a: Assessment, rules: Rules) -> Val | None:
+    """What box 1.5 declares for a T2 sending: the limb in the Law's words, and to whom."""
+    t2 = _t2_recipients(intake)
+    if "T2" not in a.applicability.limbs or not t2:
+        return None
+    limb = rules.limb("T2")
+    parties = _join(
+        [
+            _phrase(
+                rules,
+                "t2_party",
+                name=r.name,
+                role=_role(rules, r.role),
+                country=_country(rules, r.country),
+            )
+            for r in t2
+        ]
+    )
+    statement = _phrase(
+        rules, "t2_other", limb=Text2(limb.label_vi, limb.label_en), parties=parties or ""
+    )
+    if intake.transfer.direction == "both":
+        return _join([statement, _phrase(rules, "joint_use")], " ")
+    return statement
+
+
+def _activities(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Item]:
+    """§A.II.1: the box of every transfer activity that applies ticked, its subject groups
+    and their counts under it; a T2 sending with no box of its own declared under 1.5."""
+    items = [_heading(rules, "A.II.1")]
+    groups = intake.data.subject_groups
+    declared = set(intake.transfer.activities)
+    t2 = _t2_statement(intake, a, rules)
+    t2_groups = {
+        f.subject_group for r in _t2_recipients(intake) for f in intake.flows if f.recipient == r.id
+    }
+    headers = [_t(rules, "subject_group", "09"), _t(rules, "subject_count", "09")]
+    for act in rules.files.activities:
+        if not act.in_force(rules.on):
+            continue
+        other = act.code == "other"
+        ticked = act.code in declared or (other and t2 is not None)
+        number = act.form_field.removeprefix("A.II.")
+        # The form's box follows its label on the line: "1.5. Trường hợp khác (nêu cụ thể) ☐".
+        items.append(
+            Item(
+                "boxes",
+                checks=[Check(_numbered(f"{number}.", Text2(act.label_vi, act.label_en)), ticked)],
+            )
+        )
+        if not ticked:
+            continue
+        members = [
+            g
+            for g in groups
+            if (act.code in declared and (g.activities is None or act.code in g.activities))
+            or (other and t2 is not None and g.name in t2_groups)
+        ]
+        if other:
+            items.append(
+                Item("para", text=[x for x in (_text(intake.transfer.activity_other), t2) if x])
+            )
+        items.append(
+            Item(
+                "table",
+                table=Table(headers, [[_text(g.printed_label) or g.name, _num(g.count)] for g in members]),
+            )
+        )
+    items.append(Item("note", text=[_t(rules, "subject_note", "09")]))
+    return items
 
 
 def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
     intake = loaded.intake
     t = intake.transferor
-    pdp = t.pdp
-    sec = {s.id: Text2(s.label_vi, s.label_en) for s in rules.sections()}
     out: list[Section] = []
 
     items = [
         _row(rules, "A.I.1", t.name_vi),
         _row(rules, "A.I.1a", t.name_foreign),
-        _row(rules, "A.I.1b", t.abbreviation),
+        _row(rules, "A.I.1b", _text(t.abbreviation)),
         _row(rules, "A.I.1c", t.tax_code if t.kind == "organisation" else t.id_number),
-        _row(rules, "A.I.2", t.address),
+        _row(rules, "A.I.2", _text(t.address)),
         _row(rules, "A.I.3", t.phone),
         _row(
             rules,
             "A.I.4",
-            composed(
-                lambda lang: "; ".join(f"{b.code} — {_in(b.label, lang)}" for b in t.business_lines)
-            )
-            if t.business_lines
-            else None,
+            _join(
+                [
+                    _phrase(rules, "industry_line", label=_text(b.label) or "", code=b.code)
+                    for b in t.business_lines
+                ]
+            ),
         ),
-        _row(rules, "A.I.5", str(t.branch_count) if t.branch_count is not None else None),
+        _row(rules, "A.I.5", _num(t.branch_count) if t.branch_count is not None else None),
         _row(rules, "A.I.6", t.email),
         _row(rules, "A.I.7", t.website),
+        *_pdp_items(intake, rules),
     ]
-    pdp_field = {"external_org": "A.I.8.1", "external_individual": "A.I.8.2", "internal": "A.I.8.3"}
-    items.append(Item("heading", heading=_field(rules, pdp_field[pdp.kind])))
-    if pdp.kind == "external_individual":
-        items.append(
-            Item(
-                "table",
-                table=Table(
-                    [
-                        Text2("TT", "No."),
-                        Text2("Họ và tên", "Name"),
-                        Text2("Đơn vị công tác", "Workplace"),
-                        Text2("Số điện thoại", "Telephone"),
-                        Text2("Email", "Email"),
-                    ],
-                    [["1", pdp.name, pdp.unit_name or "—", pdp.phone, pdp.email]],
-                ),
-            )
-        )
-    items += [
-        Item("row", row=Row(Text2(vi, en), getattr(pdp, attr)))
-        for vi, en, attr in PDP_ROWS[pdp.kind]
-    ]
-    out.append(Section("A.I", "I.", sec["A.I"], items, level=2))
+    out.append(Section("A.I", "I.", _section_title(rules, "A.I"), items, level=2))
 
     # A.II
-    items = [Item("heading", heading=_field(rules, "A.II.1"))]
-    groups = intake.data.subject_groups
-    for act in rules.files.activities:
-        ticked = act.code in intake.transfer.activities
-        label = Text2(act.label_vi, act.label_en)
-        items.append(
-            Item(
-                "checks",
-                checks=[
-                    Check(
-                        Text2(
-                            f"{act.form_field[5:]} {label.vi}", f"{act.form_field[5:]} {label.en}"
-                        ),
-                        ticked,
-                    )
-                ],
-            )
-        )
-        if ticked:
-            rows: list[list[Shown]] = [
-                [g.printed_label, f"{g.count:,}".replace(",", ".")]
-                for g in groups
-                if g.activities is None or act.code in g.activities
-            ]
-            items.append(
-                Item(
-                    "table",
-                    table=Table(
-                        [
-                            Text2("Tên đối tượng chủ thể dữ liệu cá nhân", "Data-subject group"),
-                            Text2("Số lượng", "Number"),
-                        ],
-                        rows,
-                    ),
-                )
-            )
-            if act.code == "other" and intake.transfer.activity_other:
-                items.append(Item("text", text=[intake.transfer.activity_other]))
-    items.append(Item("heading", heading=_field(rules, "A.II.2")))
+    items = _activities(intake, a, rules)
     recipients = {r.id: r.name for r in intake.recipients}
+    items.append(_heading(rules, "A.II.2"))
+    flow_headers = ["flow_subject", "flow_purpose", "flow_sensitive", "flow_processing"]
     items.append(
         Item(
             "table",
             table=Table(
-                [
-                    Text2("Đối tượng chủ thể", "Subject group"),
-                    Text2("Mục đích chuyển", "Purpose"),
-                    Text2("Dữ liệu nhạy cảm", "Sensitive data"),
-                    Text2("Hoạt động xử lý sau khi chuyển", "Processing after transfer"),
-                    Text2("Bên nhận", "Recipient"),
-                ],
+                [_cap(_t(rules, h, "09")) for h in [*flow_headers, "flow_recipient"]],
                 [
                     [
-                        intake.subject_label(f.subject_group),
-                        f.purpose,
-                        "Có / Yes" if f.includes_sensitive else "Không / No",
-                        f.post_transfer_processing,
+                        _text(intake.subject_label(f.subject_group)) or f.subject_group,
+                        _text(f.purpose) or "—",
+                        _yes_no(rules, f.includes_sensitive),
+                        _text(f.post_transfer_processing) or "—",
                         recipients[f.recipient],
                     ]
                     for f in intake.flows
@@ -588,56 +784,22 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
             ),
         )
     )
-    diagrams = [f.diagram for f in intake.flows if f.diagram]
+    diagrams = [_document(intake, f.diagram) for f in intake.flows if f.diagram]
     items.append(
         Item(
             "row",
             row=Row(
-                Text2("Sơ đồ quy trình và hệ thống", "Process and system diagram"),
-                "; ".join(diagrams) or None,
+                _cap(_t(rules, "flow_diagram", "09")),
+                _join(list(dict.fromkeys(diagrams))),
                 "A.II.2",
             ),
         )
     )
-    items.append(Item("heading", heading=_field(rules, "A.II.3")))
-    items.append(
-        Item(
-            "row",
-            row=Row(
-                Text2("Tổng số loại dữ liệu cá nhân cơ bản", "Number of basic data types"),
-                str(len(intake.data.basic)),
-            ),
-        )
-    )
-    items.append(
-        Item(
-            "row",
-            row=Row(
-                Text2("Tổng số loại dữ liệu cá nhân nhạy cảm", "Number of sensitive data types"),
-                str(len(intake.data.sensitive)),
-            ),
-        )
-    )
-    items.append(
-        Item(
-            "row",
-            row=Row(
-                Text2(
-                    "Số chủ thể có dữ liệu cơ bản / nhạy cảm", "People with basic / sensitive data"
-                ),
-                f"{a_count(intake.data.basic_subject_count)} / {a_count(intake.data.sensitive_count)}",
-            ),
-        )
-    )
-    items.append(
-        Item(
-            "heading",
-            heading=Text2(
-                "3.1. Dữ liệu cá nhân cơ bản", "3.1. Basic personal data (Decree 356 Art 3)"
-            ),
-        )
-    )
-    items.append(
+    items += [
+        _heading(rules, "A.II.3"),
+        _sub(rules, "basic_total", _num(len(intake.data.basic))),
+        _sub(rules, "sensitive_total", _num(len(intake.data.sensitive))),
+        Item("heading", heading=_t(rules, "a_ii_3_1", "09")),
         Item(
             "checks",
             checks=[
@@ -645,18 +807,8 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                 for c in rules.files.basic_data
                 if c.in_force(rules.on)
             ],
-        )
-    )
-    items.append(
-        Item(
-            "heading",
-            heading=Text2(
-                "3.2. Dữ liệu cá nhân nhạy cảm",
-                "3.2. Sensitive personal data (Decree 356 Art 4(1))",
-            ),
-        )
-    )
-    items.append(
+        ),
+        Item("heading", heading=_t(rules, "a_ii_3_2", "09")),
         Item(
             "checks",
             checks=[
@@ -664,75 +816,84 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                 for c in rules.files.sensitive_data
                 if c.in_force(rules.on)
             ],
-        )
-    )
+        ),
+    ]
     g = intake.governance
     b = intake.business
+    # Decree 356 Art 18(3)(d) asks how consent is obtained beside the retention and deletion
+    # policies of §A.II.4-5; the form has no line of its own for it, so it leads them.
+    items.append(Item("row", row=Row(_cap(_term(rules, "consent")), _text(g.consent_method))))
+    items += [_row(rules, "A.II.4", _text(g.retention)), _row(rules, "A.II.5", _text(g.deletion))]
+    # §A.II.8's answer follows the services ticked under it: a service listed is a business.
+    services = [svc for svc in rules.files.processing_services if svc.in_force(rules.on)]
+    runs_services = True if b.processing_services else b.processing_service_business
     items += [
-        _row(rules, "A.II.4", g.retention),
-        _row(rules, "A.II.5", g.deletion),
-        _row(
+        _heading(rules, "A.II.6"),
+        _boxes(rules, b.domestic_transfer),
+        Item("heading", heading=_t(rules, "for_fee", "09")),
+        _boxes(
             rules,
-            "A.II.6",
-            None
-            if b.domestic_transfer is None
-            else f"{_yes_no(b.domestic_transfer)}; có thu phí / for a fee: {_yes_no(b.domestic_transfer_for_fee) or '—'}",
+            b.domestic_transfer_for_fee
+            if b.domestic_transfer
+            else (False if b.domestic_transfer is False else None),
         ),
-        _row(rules, "A.II.7", _yes_no(b.data_exchange_trading)),
-        _row(rules, "A.II.8", _yes_no(b.processing_service_business)),
+        _heading(rules, "A.II.7"),
+        _boxes(rules, b.data_exchange_trading),
+        _heading(rules, "A.II.8"),
+        _boxes(rules, runs_services),
+        Item("heading", heading=_t(rules, "services_list", "09")),
         Item(
             "checks",
             checks=[
                 Check(Text2(svc.label_vi, svc.label_en), svc.code in b.processing_services)
-                for svc in rules.files.processing_services
-                if svc.in_force(rules.on)
+                for svc in services
             ],
         ),
-        _row(rules, "A.II.9.1", intake.security.measures),
+        Item("heading", heading=_numbered("9", _t(rules, "a_ii_9", "09"))),
+        _row(rules, "A.II.9.1", _text(intake.security.measures)),
         _row(
             rules,
             "A.II.9.2",
-            "; ".join(
+            _join(
                 [
-                    *intake.security.standards,
-                    *(
-                        [f"Sơ đồ / diagram: {intake.security.system_diagram}"]
-                        if intake.security.system_diagram
-                        else []
-                    ),
+                    *(_text(s) for s in intake.security.standards),
+                    _document(intake, intake.security.system_diagram),
                 ]
             ),
         ),
     ]
     if intake.security.testing:
-        items.append(Item("heading", heading=_field(rules, "A.II.9.3")))
+        items.append(_heading(rules, "A.II.9.3"))
+        testing = ["testing_content", "testing_scope", "testing_frequency", "testing_purpose"]
         items.append(
             Item(
                 "table",
                 table=Table(
+                    [_cap(_t(rules, h, "09")) for h in testing],
                     [
-                        Text2("Nội dung", "Content"),
-                        Text2("Đối tượng", "Scope"),
-                        Text2("Tần suất", "Frequency"),
-                        Text2("Mục đích", "Purpose"),
+                        [
+                            _text(x.content) or "—",
+                            _text(x.scope) or "—",
+                            _frequency(x.frequency, rules),
+                            _text(x.purpose) or "—",
+                        ]
+                        for x in intake.security.testing
                     ],
-                    [[x.content, x.scope, x.frequency, x.purpose] for x in intake.security.testing],
                 ),
             )
         )
     else:
         items.append(_row(rules, "A.II.9.3", None))
+    label = _field(rules, "A.II.9.4")
     for r in intake.recipients:
         items.append(
             Item(
                 "row",
                 row=Row(
-                    Text2(
-                        f"{_field(rules, 'A.II.9.4').vi} — {r.name}",
-                        f"{_field(rules, 'A.II.9.4').en} — {r.name}",
-                    ),
-                    _recipient_security(r),
+                    Text2(f"{label.vi} — {r.name}", f"{label.en} — {r.name}"),
+                    _recipient_plan(r, rules),
                     "A.II.9.4",
+                    "9.4",
                 ),
             )
         )
@@ -741,69 +902,98 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         _row(
             rules,
             "A.II.10",
-            composed(
-                lambda lang: f"{_in(sa.method, lang)}; {sa.date.isoformat()}; {_in(sa.result, lang)}"
+            _join(
+                [
+                    _join([_cap(_t(rules, "review_form", "09")), _text(sa.method)], ": "),
+                    _join([_cap(_t(rules, "review_time", "09")), _day(sa.date)], ": "),
+                    _join([_cap(_t(rules, "review_result", "09")), _text(sa.result)], ": "),
+                ]
             )
             if sa
             else None,
         )
     )
-    out.append(Section("A.II", "II.", sec["A.II"], items))
+    out.append(Section("A.II", "II.", _section_title(rules, "A.II"), items))
 
     # A.III
     out.append(Section("A.III", "III.", _t(rules, "part_a_iii", "09"), [], level=2))
-    out += _analysis_sections(loaded, a, rules)
+    analysed = _analysis_sections(loaded, a, rules)
+    for sec in analysed:
+        if sec.id == "A.III.3.2":
+            # Decree 356 Art 18(3)(g): the onward-transfer procedure, with the recipient's plan.
+            for r in intake.recipients:
+                if (onward := _onward(r, intake, rules)) is not None:
+                    sec.items.append(Item("row", row=Row(_term(rules, "onward"), onward, "A.III.3.2")))
+    out += analysed
 
-    # A.IV
-    titled: list[Document | Attachment] = [*intake.transferor.policies, *intake.attachments]
-    docs: list[Shown] = [
-        joined([d.title, f" ({d.path})"])
-        for d in titled
+    # A.IV: the documents by title, as the form asks ("Liệt kê danh sách tên các tài liệu").
+    docs = [
+        title
+        for title in (
+            *(_text(p.title) for p in t.policies),
+            *(_text(att.title) for att in intake.attachments),
+        )
+        if title
     ]
     out.append(
         Section(
             "A.IV",
             "IV.",
-            sec["A.IV"],
-            [Item("text", text=list(dict.fromkeys(docs)) or ["—"])],
+            _section_title(rules, "A.IV"),
+            [
+                *_section_note(rules, "A.IV"),
+                Item("text", text=list(dict.fromkeys(docs))) if docs else _none(rules),
+            ],
             level=2,
         )
     )
     return out
 
 
-def a_count(n: int) -> str:
-    """A count written the Vietnamese way: 38.000."""
-    return f"{n:,}".replace(",", ".")
+def _frequency(given: str | LocalText, rules: Rules) -> Val:
+    """A testing frequency: an English word ("yearly") in the form's Vietnamese, else as given."""
+    text = given.annex() if isinstance(given, LocalText) else given
+    voc = rules.files.vocabulary
+    vi = vn.frequency(text, voc, "vi")
+    en = vn.frequency(text, voc, "en")
+    return Text2(vi, en or text) if vi is not None else (_text(given) or "—")
 
 
-def _contract_text(contract: Contract | None) -> str | None:
-    return f"{contract.reference}, {contract.signed_on.strftime('%d/%m/%Y')}" if contract else None
+def _contract_text(contract: Contract | None) -> Val | None:
+    if contract is None:
+        return None
+    return Text2(
+        f"{contract.reference}, {vn.short_day(contract.signed_on)}",
+        f"{contract.reference}, {contract.signed_on.isoformat()}",
+    )
 
 
-def _contact_text(c: Contact) -> LocalText:
-    def line(lang: Lang) -> str:
-        title = _in(c.title, lang) if c.title is not None else None
-        return ", ".join(p for p in (c.name, title, c.email, c.phone) if p)
+def _contact_text(c: Contact) -> Val:
+    return _join([c.name, _text(c.title), c.email, c.phone], ", ") or c.name
 
-    return composed(line)
+
+PartyRow = tuple[Val, str | None, Val, Val | None, Val | None, Val | None]
 
 
 def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section]:
-    """Form 09 Part B: who transfers on the transferor's behalf, who receives, who else."""
-    sec = {s.id: Text2(s.label_vi, s.label_en) for s in rules.sections()}
+    """Form 09 Part B: who transfers on the transferor's behalf, who receives, who else;
+    every section present, "Không có" where no party is of its kind."""
 
-    def table(
-        section_id: str,
-        number: str,
-        rows: Sequence[PartyRow],
-    ) -> Section:
-        return Section(
-            section_id,
-            number,
-            sec[section_id],
-            [Item("table", table=Table(PARTY_HEADERS, _party_rows(rows)))],
-        )
+    def headers(contract_key: str) -> list[Text2]:
+        keys = ["party_no", "party_name", "party_tax_code", "party_pdp", contract_key]
+        return [_t(rules, k, "09") for k in [*keys, "party_service", "party_note"]]
+
+    def table(section_id: str, number: str, rows: Sequence[PartyRow], contract_key: str) -> Section:
+        body: list[Item] = [*_section_note(rules, section_id)]
+        if rows:
+            cells: list[list[Val]] = [
+                [str(i), name, tax or "—", contact, contract or "—", service or "—", note or "—"]
+                for i, (name, tax, contact, contract, service, note) in enumerate(rows, start=1)
+            ]
+            body.append(Item("table", table=Table(headers(contract_key), cells)))
+        else:
+            body.append(_none(rules))
+        return Section(section_id, number, _section_title(rules, section_id), body)
 
     def others(role: str) -> list[PartyRow]:
         return [
@@ -812,8 +1002,8 @@ def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section
                 p.tax_or_registration_no,
                 _contact_text(p.pdp_contact),
                 _contract_text(p.contract),
-                p.service,
-                p.note,
+                _text(p.service),
+                _join([_text(p.note), _country(rules, p.country)]),
             )
             for p in intake.other_parties
             if p.role == role
@@ -821,17 +1011,23 @@ def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section
 
     recipients: list[PartyRow] = [
         (
-            r.name,
+            # Decree 356 Art 18(3)(a): the recipient's name, address and contact details.
+            _join([r.name, _phrase(rules, "address", address=_text(r.address) or "—")]) or r.name,
             r.tax_or_registration_no,
             _contact_text(r.pdp_contact),
             _contract_text(r.contract),
-            r.service,
-            f"{r.country}; {r.role.replace('_', ' ')}",
+            _text(r.service),
+            _phrase(
+                rules,
+                "recipient_note",
+                role=_cap(_role(rules, r.role)),
+                country=_country(rules, r.country),
+            ),
         )
         for r in intake.recipients
     ]
-    out = [table("B.I", "I.", others("on_behalf"))] if others("on_behalf") else []
-    out.append(table("B.II", "II.", recipients))
-    if others("other"):
-        out.append(table("B.III", "III.", others("other")))
-    return out
+    return [
+        table("B.I", "I.", others("on_behalf"), "party_contract"),
+        table("B.II", "II.", recipients, "party_contract"),
+        table("B.III", "III.", others("other"), "party_contract_other"),
+    ]

@@ -360,6 +360,9 @@ class FormField(Cited):
     id: str = Field(pattern=r"^(A|B)\.[IV]+(\.[0-9a-z]+)*$")
     label_vi: str
     label_en: str
+    # The form's parenthetical instruction after the label ("(nêu rõ ...)"), as it has it.
+    note_vi: str | None = None
+    note_en: str | None = None
     source: tuple[str, ...] = ()  # intake key paths that fill it ("*" = every item of a list)
     required: Literal["always", "organisation", "individual", "conditional", "optional"]
     when: (
@@ -397,6 +400,10 @@ class FormSection(Cited):
     id: str
     label_vi: str
     label_en: str
+    # What follows the heading: its instruction ("(Kê khai ...)") or, for §A.III.2.x, the
+    # sentence after the colon that says how the impact is assessed.
+    note_vi: str | None = None
+    note_en: str | None = None
     required_when: Literal["always", "national_security", "on_behalf_party", "other_party"] = (
         "always"
     )
@@ -453,6 +460,46 @@ class AnalysisText(Cited):
                 f"{self.key}: text_vi fills {sorted(vi)} but text_en fills {sorted(en)}"
             )
         return self
+
+
+class RoleTerm(Cited):
+    """A party's role in Law 91's own words (Art 2)."""
+
+    role: Literal[
+        "controller",
+        "joint_controller",
+        "controller_processor",
+        "processor",
+        "sub_processor",
+        "third_party",
+    ]
+    text_vi: str
+    text_en: str
+
+
+class Term(Cited):
+    """A phrase of an article the dossier uses as a label."""
+
+    term: str
+    text_vi: str
+    text_en: str
+
+
+class Phrase(Strict):
+    """Plain Vietnamese the dossier writes, with its English for the annex; {x} is filled."""
+
+    vi: str
+    en: str
+
+
+class Vocabulary(Strict):
+    """The dossier's Vietnamese for codes and its own sentences (vocabulary.yaml)."""
+
+    roles: tuple[RoleTerm, ...]
+    terms: tuple[Term, ...]
+    countries: dict[str, str]  # ISO 3166 alpha-2 -> the name official usage writes
+    frequencies: dict[str, Phrase]
+    phrases: dict[str, Phrase]
 
 
 Lang = Literal["vi", "en", "ja"]
@@ -652,6 +699,7 @@ class LawFiles(Strict):
     policy_places: PolicyPlaces
     foreign_articles: tuple[ForeignArticle, ...]
     memo_duties: tuple[MemoDuty, ...]
+    vocabulary: Vocabulary
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LawFiles:
