@@ -237,12 +237,6 @@ def test_section_a_iii_3_shows_the_cloud_clauses_only_for_a_cloud_provider(tmp_p
         "fpt-smart-cloud-to-fpt-japan", {"set": {"transfer.activities": ["foreign_cloud"]}}
     )
     assert _cloud_rows("fpt-smart-cloud-to-fpt-japan", on_cloud, tmp_path) == []
-    stated = changed(
-        "cloudspace-offsite-backups",
-        {"set": {"recipients[0].contract.clauses": ["vn_law_compliance", "access_tiering"]}},
-    )
-    (row,) = _cloud_rows("cloudspace-offsite-backups", stated, tmp_path)
-    assert "điểm a, g khoản 2 Điều 12 Nghị định số 356/2025/NĐ-CP" in row.vi
 
 
 # --- long free text: laid out in time linear in its length, and kept on the page ----------

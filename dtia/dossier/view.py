@@ -538,10 +538,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
     }
     part_a = _part_a(loaded, a, rules)
     part_b = _part_b(intake, a, rules)
-    gaps = [
-        Row(Text2(rules.field(g.field).label_vi, rules.field(g.field).label_en), g.message, g.field)
-        for g in a.gaps
-    ]
+    gaps = [Row(Text2(*rules.label_of(g.field)), g.message, g.field) for g in a.gaps]
     risk_rows = [
         [
             c.criterion,
