@@ -194,9 +194,7 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(
     published = _artifacts(waiting.flow_run_id)
     assert f"https://dtia.example.vn/questionnaires/{row.id}" in published
     assert "/q/" not in published and "file://" not in published
-    assert (
-        "https://dtia.example.vn/api/transfers/fsc-fpt-japan-joint-use/dossier.pdf" in published
-    )
+    assert "https://dtia.example.vn/api/transfers/fsc-fpt-japan-joint-use/dossier.pdf" in published
     shown = json.loads(row.context_json)
     assert shown["recipient"] == {"id": "fpt-japan", "name": recipient.name, "country": "JP"}
     assert shown["data"] and shown["purposes"]
@@ -434,3 +432,51 @@ def test_intake_paths_are_read_from_the_intake_s_folder_only(
     assert theirs not in embedded.values()
     check = verify(pdf)
     assert check.ok, check.message
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("example", ["fpt-smart-cloud-hr-on-cloud", "cloudfly-card-payments"])
+def test_an_exempt_transfer_never_waits(data_dir: Path, example: str) -> None:
+    """Its recipients gave no safeguards, but an assessment that needs no dossier waits for
+    none: the run asks nobody and never pauses. Its run is named after the transfer and
+    tagged with it; with no portal address set, the memo's artifact says where it is in
+    words, with no link to a file."""
+    from flows.assess import assess_transfer
+
+    intake = EXAMPLES / example / "intake.yaml"
+    loaded = load_intake(intake)
+    tid = loaded.intake.transfer.id
+    assert any(r.safeguards is None for r in loaded.intake.recipients)
+    assert not assess(loaded, AS_OF).applicability.dossier_required
+    state = assess_transfer(
+        intake_path=str(intake), as_of=AS_OF, answer_timeout_seconds=5, return_state=True
+    )
+    assert state.is_completed(), state.message
+    run_id = state.state_details.flow_run_id
+    assert "Paused" not in _states(run_id) and "Suspended" not in _states(run_id)
+    with Session(Register().engine) as s:
+        assert s.exec(select(QuestionnaireRow)).all() == []
+        assert len(s.exec(select(AssessmentRow)).all()) == 1
+    run = _read_run(run_id)
+    assert run.name == f"assess {tid} as of {AS_OF.isoformat()}"
+    assert f"transfer:{tid}" in run.tags
+    published = _artifacts(str(run_id))
+    assert "file://" not in published and str(data_dir) not in published
+    assert "No download link: DTIA_PORTAL_URL is not set" in published
+    assert f"**{tid}** version 1" in published
+
+
+@pytest.mark.prefect
+def test_a_run_of_an_intake_that_does_not_load_is_named_by_its_file(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from flows.assess import assess_transfer
+
+    broken = tmp_path / "broken-intake.yaml"
+    broken.write_text("schema: dtia.intake/v1\ntransfer: {id: x}\n", encoding="utf-8")
+    state = assess_transfer(intake_path=str(broken), as_of=AS_OF, return_state=True)
+    assert state.is_failed()
+    assert _read_run(state.state_details.flow_run_id).name == (
+        f"assess broken-intake.yaml as of {AS_OF.isoformat()}"
+    )
+    assert "transfer.title" in (state.message or "")
