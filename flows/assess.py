@@ -26,12 +26,12 @@ from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.intake import LoadedIntake, TransferIntake, load_intake, parse_intake
 from dtia.portal.urls import configured_portal_url, dossier_download, transfer_page
 from dtia.register import Register, Saved
+from dtia.yaml_limits import MAX_BYTES
 from flows.parameters import parameter
 from flows.runs import add_tags, transfer_tag
 from flows.safeguards import ANSWER_TIMEOUT_SECONDS, SafeguardsTimeout, collect_safeguards
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-DEFAULT_ANSWER_TIMEOUT = ANSWER_TIMEOUT_SECONDS  # the name callers knew
 
 
 def today_in_vietnam() -> date:
@@ -82,11 +82,10 @@ def assess_run_name() -> str:
     path, text = params.get("intake_path"), params.get("intake_text")
     try:
         if path is not None and text is None:
-            loaded = load_intake(Path(path))
-        else:
-            loaded = parse_intake(str(text), "intake_text")
-        name = loaded.intake.transfer.id
-    except (DtiaError, OSError, ValueError):
+            with Path(path).open("rb") as handle:  # the file alone; the run reads the rest
+                text = handle.read(MAX_BYTES + 1).decode("utf-8")
+        name = parse_intake(str(text), "intake").intake.transfer.id
+    except (DtiaError, OSError, ValueError):  # UnicodeDecodeError included
         name = Path(path).name if path else "intake"
     return f"assess {name} as of {_when(params.get('as_of'))}"
 
