@@ -439,15 +439,21 @@ class Register:
 
         return unit_of_work(self.engine, work)
 
-    def close_questionnaire(self, *, transfer_id: str, recipient_id: str, status: str) -> None:
+    def close_questionnaire(
+        self, *, transfer_id: str, recipient_id: str, status: str, flow_run_id: str | None = None
+    ) -> None:
+        """Close the waiting questionnaires of this recipient (with ``flow_run_id``: only the
+        one that run waits on, not a link legal issued apart from it)."""
+
         def work(session: Session) -> None:
-            for row in session.exec(
-                select(QuestionnaireRow).where(
-                    QuestionnaireRow.transfer_id == transfer_id,
-                    QuestionnaireRow.recipient_id == recipient_id,
-                    QuestionnaireRow.status == "waiting",
-                )
-            ).all():
+            query = select(QuestionnaireRow).where(
+                QuestionnaireRow.transfer_id == transfer_id,
+                QuestionnaireRow.recipient_id == recipient_id,
+                QuestionnaireRow.status == "waiting",
+            )
+            if flow_run_id is not None:
+                query = query.where(QuestionnaireRow.flow_run_id == flow_run_id)
+            for row in session.exec(query).all():
                 row.status = status
                 session.add(row)
 

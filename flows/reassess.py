@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -16,6 +17,22 @@ from dtia.notify.service import Notifier, safely
 from dtia.portfolio import Reassessor
 from dtia.register import Register
 from flows.assess import today_in_vietnam
+from flows.parameters import parameter
+
+
+def _as_of_name(what: str) -> Callable[[], str]:
+    """A run name 'WHAT as of DATE', from the run's ``as_of`` (today in Vietnam by default)."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        as_of = flow_run.parameters.get("as_of")
+        return f"{what} as of {as_of or today_in_vietnam().isoformat()}"
+
+    return name
+
+
+AS_OF = "Assess as of"
 
 
 @task(cache_policy=NO_CACHE)
@@ -37,9 +54,25 @@ def store_queued_task(reassessor: Reassessor) -> list[dict[str, Any]]:
     return reassessor.flush()
 
 
-@flow(name="reassess-portfolio")
+@flow(name="reassess-portfolio", flow_run_name=_as_of_name("reassess portfolio"))
 def reassess_portfolio(
-    as_of: date | None = None, chunk_size: int = 200, render: bool = True
+    as_of: date | None = parameter(
+        None,
+        AS_OF,
+        "The date the register is re-assessed at (default: today in Vietnam): evidence that "
+        "expired or entered its warning window by then makes a transfer stale.",
+    ),
+    chunk_size: int = parameter(
+        200,
+        "Transfers per task",
+        "How many stale transfers each task prepares (a task's run shows its chunk).",
+    ),
+    render: bool = parameter(
+        True,
+        "Render dossiers",
+        "Render the changed transfers' dossiers and update notices (off: the new versions "
+        "are stored without them, a quicker check).",
+    ),
 ) -> list[dict[str, Any]]:
     """Re-assess every active transfer whose rules, intake, files or dates changed, in chunks;
     render the changed ones' dossiers in parallel processes; draft the updates the law
@@ -81,8 +114,15 @@ def reassess_portfolio(
     return results
 
 
-@flow(name="filing-clock")
-def filing_clock(as_of: date | None = None) -> list[dict[str, Any]]:
+@flow(name="filing-clock", flow_run_name=_as_of_name("filing clock"))
+def filing_clock(
+    as_of: date | None = parameter(
+        None,
+        "Deadlines as of",
+        "The date the deadlines are counted at (default: today in Vietnam; e-mail is then "
+        "sent as at 07:00 of that day).",
+    ),
+) -> list[dict[str, Any]]:
     """Every open statutory deadline; an event for each one due soon or overdue; e-mail to
     legal about the deadlines whose announcement is due and reminders to recipients whose
     questionnaire link expires in 7, 3 or 1 days (when DTIA_SMTP_URL is set)."""

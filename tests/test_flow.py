@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,18 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.prefect
 def test_assess_transfer_with_safeguards_present(data_dir: Path) -> None:
-    from flows.assess import assess_transfer
+    from flows.assess import assess_transfer, intake_text
 
     expected = assess(load_intake(BIZFLY / "intake.yaml"), AS_OF).to_dict()
     assert assess_transfer(intake_path=str(BIZFLY / "intake.yaml"), as_of=AS_OF) == expected
-    form = load_intake(BIZFLY / "intake.yaml").intake
+    # the intake as text (what the run form takes, and what a caller holding the model sends)
+    model = load_intake(BIZFLY / "intake.yaml").intake
     assert (
-        assess_transfer(intake=form, as_of=AS_OF, base_dir=str(BIZFLY)) == expected
+        assess_transfer(intake_text=intake_text(model), as_of=AS_OF, base_dir=str(BIZFLY))
+        == expected
     )  # stored once
+    yaml_text = (BIZFLY / "intake.yaml").read_text(encoding="utf-8")
+    assert assess_transfer(intake_text=yaml_text, as_of=AS_OF, base_dir=str(BIZFLY)) == expected
     register = Register()
     with Session(register.engine) as s:
         assert len(s.exec(select(AssessmentRow)).all()) == 1
@@ -81,10 +85,52 @@ def _artifacts(flow_run_id: str) -> str:
     return "\n".join(f"{a.key} {a.description} {a.data}" for a in found)
 
 
+def _read_run(flow_run_id: Any) -> Any:
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(str(flow_run_id)))
+
+
+def _states(flow_run_id: Any) -> list[str]:
+    """Every state the run went through, by name."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return [s.name or s.type.value for s in client.read_flow_run_states(UUID(str(flow_run_id)))]
+
+
+def _wait_for_state(flow_run_id: str, name: str, seconds: float = 60) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = _read_run(flow_run_id).state
+        if state is not None and state.name == name:
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"the run did not reach {name}")
+
+
+def _resume_form(paused: Any) -> tuple[str, dict[str, Any]]:
+    """The description and the schema of the form a paused run is resumed with."""
+    from prefect.input.actions import read_flow_run_input
+
+    keys = paused.state_details.run_input_keyset
+    run = paused.state_details.flow_run_id
+    return read_flow_run_input(keys["description"], run), read_flow_run_input(keys["schema"], run)
+
+
 @pytest.mark.prefect
-def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Path) -> None:
+def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from flows.assess import assess_transfer
     from flows.safeguards import resume_waiting_run
+
+    monkeypatch.setenv("DTIA_PORTAL_URL", "https://dtia.example.vn/")
 
     result: dict[str, Any] = {}
     runner = threading.Thread(
@@ -99,6 +145,30 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Pat
     waiting = _wait_for_questionnaire(register, "fsc-fpt-japan-joint-use")
     answer = load_intake(BIZFLY / "intake.yaml").intake.recipients[0].safeguards
     assert answer is not None and waiting.flow_run_id is not None
+    paused = _wait_for_state(waiting.flow_run_id, "Paused")
+    # the resume form says which transfer and recipient it is for, and explains each question
+    form, schema = _resume_form(paused)
+    recipient = "FPTジャパンホールディングス株式会社 (FPT Japan Holdings Co., Ltd.)"
+    assert schema["title"] == (
+        f"Safeguards of {recipient} (JP) for Joint use of Japanese customer, prospect and "
+        "partner data with FPT Japan Holdings (fsc-fpt-japan-joint-use)"
+    ), schema["title"]
+    assert f"**{recipient}** (JP" in form and "`fsc-fpt-japan-joint-use`" in form
+    assert "- `incident_notification_hours`: Hours within which you notify" in form
+    assert schema["properties"]["incident_notification_hours"]["description"] == (
+        "Hours within which you notify us of a personal data breach"
+    )
+    # a link legal issues while the run waits is valid exactly as long as the run waits
+    from dtia.portal.links import Links
+
+    Links(register).issue(
+        "fsc-fpt-japan-joint-use", "fpt-japan", actor="legal", now=datetime.now(UTC)
+    )
+    issued = Links(register).get(waiting.id or 0).token_expires_at
+    # (the run's pause is proposed a moment after, in whole seconds: it never ends first)
+    until = paused.state_details.pause_timeout
+    assert issued is not None and timedelta(0) <= until - issued < timedelta(seconds=2)
+    assert timedelta(seconds=110) < issued - datetime.now(UTC) <= timedelta(seconds=120)
     # as `dtia safeguards submit` does: store the answer, then resume the run on its API
     register.answer_questionnaire(
         transfer_id="fsc-fpt-japan-joint-use",
@@ -120,10 +190,11 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Pat
     # the recipient, is nowhere in what the Prefect API keeps)
     with Session(register.engine) as s:
         (row,) = s.exec(select(QuestionnaireRow)).all()
-    assert row.status == "answered" and row.token_sha256 is None
+    assert row.status == "answered"
     published = _artifacts(waiting.flow_run_id)
-    assert f"http://127.0.0.1:8080/questionnaires/{row.id}" in published
-    assert "/q/" not in published
+    assert f"https://dtia.example.vn/questionnaires/{row.id}" in published
+    assert "/q/" not in published and "file://" not in published
+    assert "https://dtia.example.vn/api/transfers/fsc-fpt-japan-joint-use/dossier.pdf" in published
     shown = json.loads(row.context_json)
     assert shown["recipient"] == {"id": "fpt-japan", "name": recipient.name, "country": "JP"}
     assert shown["data"] and shown["purposes"]
@@ -138,21 +209,50 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(data_dir: Pat
 
 
 @pytest.mark.prefect
-def test_no_answer_fails_the_run_and_stores_nothing(data_dir: Path) -> None:
+def test_no_answer_fails_the_run_with_dtia_s_reason_and_stores_nothing(data_dir: Path) -> None:
+    from dtia.portal.links import LinkError, Links
     from flows.assess import assess_transfer
+    from flows.safeguards import SafeguardsTimeout
 
-    state = assess_transfer(
-        intake_path=str(FPT / "intake.yaml"),
-        as_of=AS_OF,
-        answer_timeout_seconds=3,
-        return_state=True,
-    )
-    assert state.is_failed()
     register = Register()
+    done: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: done.update(
+            state=assess_transfer(
+                intake_path=str(FPT / "intake.yaml"),
+                as_of=AS_OF,
+                answer_timeout_seconds=10,
+                return_state=True,
+            )
+        )
+    )
+    runner.start()
+    waiting = _wait_for_questionnaire(register, "fsc-fpt-japan-joint-use")
+    token = Links(register).issue(
+        "fsc-fpt-japan-joint-use", "fpt-japan", actor="legal", now=datetime.now(UTC)
+    )
+    assert Links(register).open(token, now=datetime.now(UTC)).flow_run_id == waiting.flow_run_id
+    runner.join(timeout=120)
+    state = done["state"]
+    assert state.is_failed()
+    # the run's own state says why, in dtia's words (not "paused and never resumed")
+    assert state.message is not None
+    assert state.message.startswith(
+        "FPTジャパンホールディングス株式会社 (FPT Japan Holdings Co., Ltd.) (JP) did not answer "
+        "the safeguards questionnaire by "
+    ), state.message
+    assert "stored nothing" in state.message
+    stored = _read_run(state.state_details.flow_run_id)
+    assert stored.state is not None and stored.state.message == state.message
+    with pytest.raises(SafeguardsTimeout, match="did not answer"):
+        state.result()
     with Session(register.engine) as s:
         assert s.exec(select(AssessmentRow)).all() == []
         (q,) = s.exec(select(QuestionnaireRow)).all()
         assert q.status == "expired"
+    # the link went with the run: it says so (not "answered already")
+    with pytest.raises(LinkError, match="link has expired"):
+        Links(register).open(token, now=datetime.now(UTC))
 
 
 def test_tasks_run_without_a_server() -> None:
@@ -165,8 +265,12 @@ def test_tasks_run_without_a_server() -> None:
         "Dossier required" in text
         and "| initial_filing | 2026-05-01 | 2026-05-04 | overdue |" in text
     )
-    with pytest.raises(ValueError, match="exactly one"):
+    from dtia.errors import IntakeError
+
+    with pytest.raises(IntakeError, match="exactly one of intake_path"):
         load_intake_task.fn(None, None, None)
+    with pytest.raises(IntakeError, match="exactly one of intake_path"):
+        load_intake_task.fn(str(FPT / "intake.yaml"), "schema: x", None)
 
 
 @pytest.mark.prefect
@@ -328,3 +432,51 @@ def test_intake_paths_are_read_from_the_intake_s_folder_only(
     assert theirs not in embedded.values()
     check = verify(pdf)
     assert check.ok, check.message
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("example", ["fpt-smart-cloud-hr-on-cloud", "cloudfly-card-payments"])
+def test_an_exempt_transfer_never_waits(data_dir: Path, example: str) -> None:
+    """Its recipients gave no safeguards, but an assessment that needs no dossier waits for
+    none: the run asks nobody and never pauses. Its run is named after the transfer and
+    tagged with it; with no portal address set, the memo's artifact says where it is in
+    words, with no link to a file."""
+    from flows.assess import assess_transfer
+
+    intake = EXAMPLES / example / "intake.yaml"
+    loaded = load_intake(intake)
+    tid = loaded.intake.transfer.id
+    assert any(r.safeguards is None for r in loaded.intake.recipients)
+    assert not assess(loaded, AS_OF).applicability.dossier_required
+    state = assess_transfer(
+        intake_path=str(intake), as_of=AS_OF, answer_timeout_seconds=5, return_state=True
+    )
+    assert state.is_completed(), state.message
+    run_id = state.state_details.flow_run_id
+    assert "Paused" not in _states(run_id) and "Suspended" not in _states(run_id)
+    with Session(Register().engine) as s:
+        assert s.exec(select(QuestionnaireRow)).all() == []
+        assert len(s.exec(select(AssessmentRow)).all()) == 1
+    run = _read_run(run_id)
+    assert run.name == f"assess {tid} as of {AS_OF.isoformat()}"
+    assert f"transfer:{tid}" in run.tags
+    published = _artifacts(str(run_id))
+    assert "file://" not in published and str(data_dir) not in published
+    assert "No download link: DTIA_PORTAL_URL is not set" in published
+    assert f"**{tid}** version 1" in published
+
+
+@pytest.mark.prefect
+def test_a_run_of_an_intake_that_does_not_load_is_named_by_its_file(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from flows.assess import assess_transfer
+
+    broken = tmp_path / "broken-intake.yaml"
+    broken.write_text("schema: dtia.intake/v1\ntransfer: {id: x}\n", encoding="utf-8")
+    state = assess_transfer(intake_path=str(broken), as_of=AS_OF, return_state=True)
+    assert state.is_failed()
+    assert _read_run(state.state_details.flow_run_id).name == (
+        f"assess broken-intake.yaml as of {AS_OF.isoformat()}"
+    )
+    assert "transfer.title" in (state.message or "")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -373,6 +374,9 @@ def _issue(portal: Portal, transfer_id: str = FPT, recipient: str = "fpt-japan")
     assert r.status_code == 200, r.text
     link = re.search(r'value="https://dtia\.example\.vn/q/([A-Za-z0-9_-]+)"', r.text)
     assert link
+    # no run waits for these: the link lasts 14 days, and the page says until when
+    until = (portal.now + timedelta(days=14)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert f"expires {until:%Y-%m-%d %H:%M} (Asia/Ho_Chi_Minh)" in r.text
     return link[1]
 
 

@@ -50,6 +50,7 @@ def test_deploy_and_run_assess_transfer_on_a_server(tmp_path: Path) -> None:
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DTIA_DATA_DIR": str(tmp_path / "data"),
+        "DTIA_HOME": str(ROOT),  # the clone the deployments' pull step runs flows from
     }
     env.pop("DTIA_DATABASE_URL", None)
     log = (tmp_path / "server.log").open("w")

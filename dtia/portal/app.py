@@ -574,6 +574,9 @@ def create_app(
                 partial(links.issue, transfer_id, recipient_id, actor=who.user.name), now=clock()
             )
             url = f"{register.settings.portal_url.rstrip('/')}/q/{token}"
+            # when it expires: with the run waiting for the answer, not a fixed number of days
+            until = (await run_in_threadpool(partial(links.open, token), now=clock())).expires_at
+            expires = f"{until.astimezone(VN):%Y-%m-%d %H:%M} (Asia/Ho_Chi_Minh)" if until else ""
             mailed = await run_in_threadpool(
                 safely,
                 log,
@@ -593,6 +596,7 @@ def create_app(
                 transfer_id=transfer_id,
                 recipient_id=recipient_id,
                 url=url,
+                expires=expires,
                 mailed=mailed,
             )
 

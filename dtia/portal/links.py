@@ -1,7 +1,9 @@
 """Questionnaire links: ``/q/{token}`` for one recipient of one transfer.
 
-A link is issued by legal (or by the flow that waits for the answer), expires after
-``LINK_DAYS`` days and works once. Only the token's hash is stored; the page behind it
+A link is issued by legal and works once. It expires when the run waiting for the answer
+stops waiting (the ``answer_by`` the run saved with the questionnaire's context: the run's
+own timeout, so a link never outlives the run it would resume), or after ``LINK_DAYS`` days
+for a questionnaire no run waits for. Only the token's hash is stored; the page behind it
 shows the context saved with the questionnaire and nothing else of the register.
 """
 
@@ -27,6 +29,8 @@ from dtia.store.db import NotFound, StoreError, unit_of_work
 from dtia.store.models import QuestionnaireRow
 
 LINK_DAYS = 14
+# the key of the questionnaire's context under which a waiting run saves when it stops waiting
+ANSWER_BY = "answer_by"
 
 
 class LinkError(DtiaError):
@@ -61,6 +65,14 @@ def new_link(now: datetime, days: int = LINK_DAYS) -> tuple[str, tuple[str, date
     """A fresh link token, and what is stored of it: its SHA-256 and its expiry."""
     token = secrets.token_urlsafe(32)
     return token, (digest(token), now + timedelta(days=days))
+
+
+def answer_by(row: QuestionnaireRow) -> datetime | None:
+    """When the run waiting for this questionnaire stops waiting (None: no run waits)."""
+    if not row.flow_run_id:
+        return None
+    value = json.loads(row.context_json or "{}").get(ANSWER_BY)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 class Links:
@@ -101,7 +113,8 @@ class Links:
     ) -> str:
         """A new link token for the waiting questionnaire of this recipient (a questionnaire
         is opened when none waits and the transfer is in the register). An earlier link of
-        the same questionnaire stops working."""
+        the same questionnaire stops working. The link of a questionnaire a run waits for
+        expires when the run stops waiting; after that no link is issued for it."""
         token, (sha, expires) = new_link(now, days)
 
         def work(session: Session) -> None:
@@ -128,8 +141,14 @@ class Links:
                         ),
                     }
                 )
+            until = answer_by(row)
+            if until is not None and until <= now:
+                raise LinkError(
+                    f"the assessment run waiting for this answer stopped waiting on "
+                    f"{until.isoformat(timespec='minutes')}; start a new assessment run to ask again"
+                )
             row.token_sha256 = sha
-            row.token_expires_at = expires
+            row.token_expires_at = until or expires
             session.add(row)
             session.flush()
             repo.append_audit(
@@ -153,6 +172,8 @@ class Links:
         ).first()
         if row is None:
             raise LinkError("this questionnaire link is not valid")
+        if row.status == "expired":  # the run waiting for it gave up: the link went with it
+            raise LinkError("this questionnaire link has expired; ask the sender for a new one")
         if row.status != "waiting":
             raise LinkError("this questionnaire has been answered already; the link works once")
         if row.token_expires_at is None or row.token_expires_at <= now:
