@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import get_args
+from typing import Literal, get_args
 
 from dtia.assessment import Assessment
 from dtia.clocks import Clock, clock_of, deadline, next_cycle_end
@@ -35,6 +35,27 @@ State = FilingState
 Event = FilingEvent
 EVENTS: tuple[Event, ...] = get_args(Event)
 STATES: tuple[State, ...] = get_args(State)
+# Every name an event may be given: the lifecycle's, and those the register used before
+# (the law data's aliases; a test keeps the two lists together).
+EventName = Literal[
+    "submitted",
+    "received",
+    "refused_at_receipt",
+    "completion_requested",
+    "completed",
+    "processing_extended",
+    "accepted",
+    "not_accepted",
+    "update_submitted",
+    "stop_order",
+    "withdrawn",
+    "filed",
+    "completion-requested",
+    "update-filed",
+    "stop-order",
+]
+Channel = Literal["portal", "in_person", "post"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 # The names the register gave two states before the lifecycle of 2026.
 OLD_STATES: dict[str, State] = {"draft": "prepared", "filed": "submitted"}
 # A dossier that comes back with these was not taken: the next submission is a new dossier.

@@ -29,8 +29,8 @@ from dtia.config import Settings
 from dtia.engine import assess
 from dtia.evidence import file_problems
 from dtia.filing import (
+    EVENTS,
     ChangeFact,
-    Event,
     EventDetails,
     FilingError,
     allowed_events,
@@ -525,7 +525,7 @@ class Register:
     def record(
         self,
         transfer_id: str,
-        event: Event,
+        event: str,
         *,
         on: date,
         reference: str | None,
@@ -545,6 +545,10 @@ class Register:
         submission keeps the hash of the dossier PDF the register holds for it."""
         today = today or today_in_vietnam()
         in_force = law_in_force(today)
+        named = lifecycle().event(event)
+        if named is None:
+            raise FilingError(f"unknown filing event {event!r}; one of: {', '.join(EVENTS)}")
+        event = named  # the old names stay accepted; the register keeps the new ones
         lines = tuple(
             line.strip()
             for text in (*comments, *((note,) if note else ()))

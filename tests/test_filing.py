@@ -18,9 +18,9 @@ from dtia.filing import (
     check_approval,
     check_event,
     classify_change,
+    lifecycle,
     register_deadlines,
 )
-from dtia.filing import lifecycle
 from dtia.intake import TransferIntake
 from dtia.law import load_rules
 from tests.support import assess_example, changed
