@@ -538,6 +538,11 @@ def _dossier_clocks(
     if d.outcome is not None and d.outcome.name == "refused_at_receipt":
         return out
     running = last and state not in ("withdrawn", "stopped")
+    # the periods' own articles, and those of the rules the dossier followed
+    lc = lifecycle()
+    periods = (*rules.period("authority_verdict").citations, *rules.period("completion").citations)
+    verdict = tuple(c for c in lc.edge("accepted", d.regime.code).citations if c not in periods)
+    complete = tuple(c for c in lc.edge("completed", d.regime.code).citations if c not in periods)
     answers = ("completion_requested", *VERDICTS)
     begin = d.received or d.submitted
     starts = [(begin, None)] + [(r.completed, r.n) for r in d.rounds if r.completed]
@@ -546,7 +551,7 @@ def _dossier_clocks(
         answer = next((e for e in d.events[at + 1 :] if e.name in answers), None)
         if answer is None and not running:
             continue
-        clock = deadline("authority_verdict", start.on, as_of, rules)
+        clock = deadline("authority_verdict", start.on, as_of, rules, extra_citations=verdict)
         out.append(
             clock_of(
                 clock, as_of, done_on=answer.on if answer else None, dossier=d.n, round=after_round
@@ -557,7 +562,7 @@ def _dossier_clocks(
             running and r is d.rounds[-1] and state == "completion_requested"
         ):
             continue
-        clock = deadline("completion", r.requested.on, as_of, rules)
+        clock = deadline("completion", r.requested.on, as_of, rules, extra_citations=complete)
         out.append(
             clock_of(
                 clock,
