@@ -225,7 +225,7 @@ class Register:
         self.dossiers = Blobs(self.settings.dossier_dir, ".pdf", what="dossier PDF")
         self.evidence = Blobs(data / EVIDENCE, ".pdf", what="evidence file")
         self.intake_files = Blobs(data / INTAKE_FILES, what="copy of a file the intake names")
-        self.filing_documents = Blobs(data / FILING_DOCUMENTS, what="filing document")
+        self.filing_files = Blobs(data / FILING_DOCUMENTS, what="filing document")
 
     def stored_file(self, sha256: str) -> bytes | None:
         """A file the register keeps (a copy of an intake's file, or uploaded evidence),
@@ -561,7 +561,7 @@ class Register:
                 raise FilingError(f"the attachment {problems[0].message}")
         # written before the transaction that names them (see dtia.store.files)
         docs = [
-            (self.filing_documents.put(data), _safe_name(name), len(data), "attachment")
+            (self.filing_files.put(data), _safe_name(name), len(data), "attachment")
             for name, data in attachments
         ]
 
@@ -636,6 +636,33 @@ class Register:
 
         return unit_of_work(self.engine, work)
 
+    def filing_documents(self, transfer_id: str) -> list[tuple[dict[str, Any], bytes]]:
+        """Every document kept with the transfer's filing events, for a bundle: where it
+        goes (``filing/<n>-<event>/<name>``), what it is, and its bytes (the ones missing
+        from the data folder are listed with ``missing``, without bytes)."""
+        with Session(self.engine) as session:
+            rows = repo.events(session, transfer_id=transfer_id)
+            docs = repo.documents_by_event(session, [e.id for e in rows if e.id is not None])
+        lc = lifecycle()
+        out: list[tuple[dict[str, Any], bytes]] = []
+        for n, e in enumerate(rows, 1):
+            for d in docs.get(e.id or 0, []):
+                store = self.dossiers if d.kind == "submitted_dossier" else self.filing_files
+                data = store.get(d.sha256)
+                entry = {
+                    "path": f"filing/{n:02d}-{lc.event(e.event) or e.event}/{d.name}",
+                    "event": lc.event(e.event) or e.event,
+                    "on": e.on.isoformat(),
+                    "name": d.name,
+                    "kind": d.kind,
+                    "sha256": d.sha256,
+                    "size": d.size,
+                }
+                if data is None:
+                    entry["missing"] = True
+                out.append((entry, data or b""))
+        return out
+
     def document(self, transfer_id: str, sha256: str) -> tuple[str, bytes]:
         """A document kept with one of the transfer's filing events: its name and bytes."""
         with Session(self.engine) as session:
@@ -644,7 +671,7 @@ class Register:
             found = next((d for ds in docs.values() for d in ds if d.sha256 == sha256), None)
         if found is None:
             raise NotFound(f"no document {sha256[:12]}… among the filing events of {transfer_id}")
-        store = self.dossiers if found.kind == "submitted_dossier" else self.filing_documents
+        store = self.dossiers if found.kind == "submitted_dossier" else self.filing_files
         data = store.get(sha256)
         if data is None:
             raise NotFound(f"the document {found.name} is missing from the data folder")
