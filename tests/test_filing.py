@@ -94,7 +94,9 @@ def test_register_clocks_follow_the_authority() -> None:
     filed = (EventFact("submitted", date(2026, 7, 1)),)
     clocks = {
         d.kind: d
-        for d in register_deadlines(a, facts("submitted", events=filed), [], date(2026, 7, 10), rules)
+        for d in register_deadlines(
+            a, facts("submitted", events=filed), [], date(2026, 7, 10), rules
+        )
     }
     assert clocks["initial_filing"].status == "met"
     assert (clocks["authority_verdict"].due, clocks["authority_verdict"].owed_by) == (
@@ -255,7 +257,9 @@ def test_a_stop_order_cannot_predate_the_first_transfer() -> None:
         check_event(f, "stop_order", date(2026, 7, 31), **DAYS, first_transfer=first)
     assert check_event(f, "stop_order", first, **DAYS, first_transfer=first).state == "stopped"
     # a filing made before the data first crosses the border is the normal case
-    assert check_event(facts("approved"), "submitted", date(2026, 7, 1), **DAYS, first_transfer=first)
+    assert check_event(
+        facts("approved"), "submitted", date(2026, 7, 1), **DAYS, first_transfer=first
+    )
 
 
 def test_clocks_survive_a_stored_far_future_event() -> None:
@@ -265,7 +269,9 @@ def test_clocks_survive_a_stored_far_future_event() -> None:
     history = (EventFact("submitted", date(9999, 12, 30)),)
     clocks = {
         d.kind: d
-        for d in register_deadlines(a, facts("submitted", events=history), [], date(2026, 7, 10), rules)
+        for d in register_deadlines(
+            a, facts("submitted", events=history), [], date(2026, 7, 10), rules
+        )
     }
     assert clocks["authority_verdict"].due == date.max
     assert clocks["authority_verdict"].status == "upcoming"

@@ -214,7 +214,7 @@ def test_events_keep_their_documents_comments_and_the_submitted_dossier(
 def test_a_file_that_is_not_what_it_says_is_not_kept(register: Register) -> None:
     tid = _save(register)
     register.approve(tid, by="Legal", on=date(2026, 6, 25), today=TODAY)
-    with pytest.raises(FilingError, match="receipt.pdf. is not a PDF"):
+    with pytest.raises(FilingError, match=r"receipt\.pdf. is not a PDF"):
         register.record(
             tid,
             "submitted",
