@@ -665,7 +665,7 @@ def filing_status(
         f"{transfer_id}: {st['state']} — assessment version {cur['version']} as of {cur['as_of']}"
     )
     for line in timeline_lines(st):
-        console.print(line)
+        console.print(line, soft_wrap=True)  # hashes and codes stay on one line
     for d in st["dossiers"]:
         rounds = ", ".join(
             f"round {r['n']} requested {r['requested_on']}"
@@ -679,7 +679,8 @@ def filing_status(
             + f": rules {d['rules']}"
             + (f"; {rounds}" if rounds else "")
             + (f"; {d['outcome']}" if d["outcome"] else "")
-            + (f" ({d['verdict_vi']})" if d["verdict_vi"] else "")
+            + (f" ({d['verdict_vi']})" if d["verdict_vi"] else ""),
+            soft_wrap=True,
         )
     allowed = st["allowed_events"]
     console.print(f"  next: {', '.join(allowed) if allowed else 'nothing'}")

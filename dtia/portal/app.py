@@ -42,7 +42,14 @@ from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.evidence import pdf_problem
-from dtia.filing import CHANNELS, FilingDateError, FilingError, lifecycle
+from dtia.filing import (
+    CHANNELS,
+    STATES,
+    FilingDateError,
+    FilingError,
+    canonical_state,
+    lifecycle,
+)
 from dtia.i18n import language
 from dtia.intake import Evidence, format_loc, parse_safeguards
 from dtia.notify import ics
@@ -476,7 +483,7 @@ def create_app(
             row = {**t, "next_deadline": nxt}
             if risk and t["risk"] != risk:
                 continue
-            if state and t["filing_state"] != state:
+            if state and t["filing_state"] != canonical_state(state):  # old names too
                 continue
             if due and (nxt is None or nxt["status"] != due):
                 continue
@@ -500,6 +507,7 @@ def create_app(
             who,
             rows=register_rows(risk or None, state or None, due or None, q or None),
             filters={"risk": risk or "", "state": state or "", "due": due or "", "q": q or ""},
+            states=list(STATES),
             waiting=links.waiting(),
         )
 
