@@ -118,6 +118,12 @@ class Lifecycle:
     def filed_states(self) -> frozenset[str]:
         return frozenset(s for s, d in self.states.items() if d.filed)
 
+    def updatable_states(self) -> frozenset[str]:
+        """The states in which a change calls for an update of the filed dossier (Decree 356
+        Art 20): a dossier is with the authority or accepted; not one refused, not accepted
+        (a new dossier follows) or whose transfers were stopped."""
+        return self.filed_states() - {"not_accepted", "stopped"}
+
     def starts_dossier(self, event: str) -> bool:
         return any(e.new_dossier for e in self.edges if e.event == event)
 

@@ -952,7 +952,9 @@ class Register:
         known = triggers(rules, "periodic") | triggers(rules, "urgent")
         kinds = classify_change(pending.previous.intake, pending.loaded.intake) & set(known)
         drafted = bool(
-            pending.new and kinds and canonical_state(pending.state) in lifecycle().filed_states()
+            pending.new
+            and kinds
+            and canonical_state(pending.state) in lifecycle().updatable_states()
         )
         notice = (
             notice_renderer(

@@ -29,7 +29,7 @@ def _timeline(page: str) -> list[str]:
     return [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip()
         for li in re.findall(
-            r'<li class="(?:approval|event)".*?(?=<li class="(?:approval|event)"|\Z)',
+            r'<li class="(?:approval|event)".*?(?=<li class="(?:approval|event|version)"|\Z)',
             block[1],
             re.S,
         )
@@ -127,6 +127,12 @@ def test_the_timeline_is_in_date_order_with_documents_and_comments(portal: Porta
     assert "bien-nhan.pdf" in items[1]
     assert "Thiếu hợp đồng chuyển giao" in items[2] and "Thiếu chính sách" in items[2]
     assert items[3].startswith("2026-11-22 approved by legal-user")
+    # assessment versions take their place among them too
+    kinds = re.findall(
+        r'<li class="(version|approval|event)"[^>]*><span class="when">([0-9-]+)', page
+    )
+    assert [d for _, d in kinds] == sorted(d for _, d in kinds)
+    assert ("version", "2026-11-22") in kinds
     assert "không đạt yêu cầu" in page  # the dossier's outcome in the text's words
     sha = hashlib.sha256(receipt).hexdigest()
     link = f"/transfers/{FPT}/documents/{sha}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -544,7 +544,7 @@ def create_app(
             versions=versions,
             current=current,
             filing=filing,
-            timeline=timeline(filing),
+            timeline=timeline(filing, versions),
             audit=reader.audit(transfer_id),
             diff=diff,
             compare=(first, second),
@@ -1038,13 +1038,26 @@ def create_app(
     return app
 
 
-def timeline(filing: dict[str, Any]) -> list[dict[str, Any]]:
-    """Approvals and filing events in the order they happened: by date, then as recorded
-    (an approval before the events of its day: it precedes what it allows)."""
-    items = [
-        {"kind": "approval", "on": a["on"], "order": (a["on"], 0, i), **a}
-        for i, a in enumerate(filing["approvals"])
-    ] + [{"kind": "event", "order": (e["on"], 1, e["seq"] or 0), **e} for e in filing["events"]]
+def timeline(filing: dict[str, Any], versions: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Assessment versions, approvals and filing events in the order they happened: by date,
+    then as recorded (a version, then an approval, before the events of its day: each
+    precedes what it allows)."""
+    items = (
+        [
+            {
+                "kind": "version",
+                "on": v.row.as_of.isoformat(),
+                "order": (v.row.as_of.isoformat(), -1, v.row.version),
+                "v": v,
+            }
+            for v in versions
+        ]
+        + [
+            {"kind": "approval", "on": a["on"], "order": (a["on"], 0, i), **a}
+            for i, a in enumerate(filing["approvals"])
+        ]
+        + [{"kind": "event", "order": (e["on"], 1, e["seq"] or 0), **e} for e in filing["events"]]
+    )
     return sorted(items, key=lambda x: x["order"])
 
 
