@@ -791,10 +791,16 @@ def filing_record(
         list[str] | None,
         typer.Option(
             "--comment",
+            metavar="TEXT",
             help="A comment (the authority's, one per line, or a reason). Repeatable.",
         ),
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", callback=_lines)] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note", metavar="TEXT", help="Kept as comments, one a line.", callback=_lines
+        ),
+    ] = None,
     by: Annotated[
         str | None,
         typer.Option("--by", help="Who records it [default: the OS user].", callback=_one_line),
