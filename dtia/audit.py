@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dtia.filing import state_after_approval
+from dtia.filing import canonical_state, lifecycle, state_after_approval
 
 GENESIS = "0" * 64
 _HEAD = re.compile(r"(\d{1,18}):([0-9a-f]{64})")
@@ -224,6 +224,10 @@ class StoredEvent:
     assessment_id: str
     state_after: str
     audit_head: str | None  # the head recorded with the event (None before it was kept)
+    comments: tuple[str, ...] = ()
+    channel: str | None = None
+    code: str | None = None
+    documents: tuple[str, ...] = ()  # the SHA-256 of each document, in order
 
 
 @dataclass(frozen=True)
@@ -310,19 +314,20 @@ def check_state(entries: Sequence[Entry], state: StoredState) -> ChainCheck:
     events: dict[str, list[Entry]] = defaultdict(list)
     replayed: dict[str, str] = {}
     for e in entries:
+        # entries written before the lifecycle of 2026 name states and events the old way
         if e.action == "assessment.saved":
-            replayed.setdefault(e.subject, "draft")
+            replayed.setdefault(e.subject, "prepared")
         elif e.action == "approval.recorded":
             approvals[e.subject].append(e)
             recorded_state = _p(e, "state")
             replayed[e.subject] = (
-                str(recorded_state)
+                canonical_state(str(recorded_state))
                 if recorded_state is not None
-                else state_after_approval(replayed.get(e.subject, "draft"))  # type: ignore[arg-type]
+                else state_after_approval(replayed.get(e.subject, "prepared"))
             )
         elif e.action == "filing.event":
             events[e.subject].append(e)
-            replayed[e.subject] = str(_p(e, "state"))
+            replayed[e.subject] = canonical_state(str(_p(e, "state")))
 
     stored_approvals: dict[str, list[StoredApproval]] = defaultdict(list)
     for stored_approval in state.approvals:
@@ -383,9 +388,7 @@ def check_state(entries: Sequence[Entry], state: StoredState) -> ChainCheck:
                     )
                 )
                 continue
-            said_event = tuple(
-                _p(e, k) for k in ("event", "on", "reference", "note", "assessment", "state")
-            )
+            said_event = _said_event(e)
             if ev is None:
                 found.append(
                     (
@@ -395,7 +398,17 @@ def check_state(entries: Sequence[Entry], state: StoredState) -> ChainCheck:
                     )
                 )
                 continue
-            table_event = (ev.event, ev.on, ev.reference, ev.note, ev.assessment_id, ev.state_after)
+            table_event = (
+                _event_name(ev.event),
+                ev.on,
+                ev.reference,
+                ev.comments,
+                ev.assessment_id,
+                canonical_state(ev.state_after),
+                ev.channel,
+                ev.code,
+                ev.documents,
+            )
             if said_event != table_event:
                 found.append(
                     (
@@ -437,6 +450,33 @@ def check_state(entries: Sequence[Entry], state: StoredState) -> ChainCheck:
         seq if seq != none else None,
         reason,
         problems=tuple(message for _, message in found),
+    )
+
+
+def _event_name(name: Any) -> str:
+    found = lifecycle().event(str(name))
+    return found if found is not None else str(name)
+
+
+def _said_event(e: Entry) -> tuple[Any, ...]:
+    """What an entry says of a filing event, in the lifecycle's names: an old entry's note
+    is its comments, one a line."""
+    payload = e.payload or {}
+    if "comments" in payload:
+        comments = tuple(str(c) for c in payload.get("comments") or ())
+    else:
+        note = payload.get("note")
+        comments = tuple(line.strip() for line in str(note or "").splitlines() if line.strip())
+    return (
+        _event_name(payload.get("event")),
+        payload.get("on"),
+        payload.get("reference"),
+        comments,
+        payload.get("assessment"),
+        canonical_state(str(payload.get("state"))),
+        payload.get("channel"),
+        payload.get("code"),
+        tuple(str(d) for d in payload.get("documents") or ()),
     )
 
 

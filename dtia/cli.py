@@ -732,28 +732,61 @@ def filing_status(
     console.print(
         f"{transfer_id}: {st['state']} — assessment version {cur['version']} as of {cur['as_of']}"
     )
-    for a in st["approvals"]:
-        console.print(
-            f"  approved by {a['by']} on {a['on']}"
-            + (" (void: a newer assessment exists)" if a["void"] else "")
+    for line in timeline_lines(st):
+        console.print(line, soft_wrap=True)  # hashes and codes stay on one line
+    for d in st["dossiers"]:
+        rounds = ", ".join(
+            f"round {r['n']} requested {r['requested_on']}"
+            + (f", completed {r['completed_on']}" if r["completed_on"] else ", open")
+            for r in d["rounds"]
         )
-    for e in st["events"]:
         console.print(
-            f"  {e['on']} {e['event']}" + (f" ({e['reference']})" if e["reference"] else "")
+            f"  dossier {d['n']} submitted {d['submitted_on']}"
+            + (f" ({d['channel']})" if d["channel"] else "")
+            + (f", code {d['code']}" if d["code"] else "")
+            + f": rules {d['rules']}"
+            + (f"; {rounds}" if rounds else "")
+            + (f"; {d['outcome']}" if d["outcome"] else "")
+            + (f" ({d['verdict_vi']})" if d["verdict_vi"] else ""),
+            soft_wrap=True,
         )
+    allowed = st["allowed_events"]
+    console.print(f"  next: {', '.join(allowed) if allowed else 'nothing'}")
     table = Table(title="Statutory clocks", title_justify="left")
     for col in ("Kind", "Due", "Legal end", "Status", "Owed by", "Articles"):
         table.add_column(col, overflow="fold")
     for d in st["deadlines"]:
+        kind = d["kind"] + (f" (dossier {d['dossier']}, round {d['round']})" if d["round"] else "")
         table.add_row(
-            d["kind"],
+            kind,
             d["due"],
             d["legal_end"],
-            d["status"],
+            d["status"].replace("_", " ") + (f": {d['says']}" if d["says"] else ""),
             d["owed_by"],
             "; ".join(d["citations"]),
         )
     console.print(table)
+
+
+def timeline_lines(st: dict[str, Any]) -> list[str]:
+    """Approvals and events in date order (then as recorded), each with what came with it."""
+    items: list[tuple[str, int, int, list[str]]] = []
+    for i, a in enumerate(st["approvals"]):
+        void = " (void: a newer assessment exists)" if a["void"] else ""
+        items.append((a["on"], 0, i, [f"  {a['on']} approved by {a['by']}{void}"]))
+    for e in st["events"]:
+        said = [
+            f"channel {e['channel']}" if e["channel"] else "",
+            f"code {e['code']}" if e["code"] else "",
+            f"receipt {e['reference']}" if e["reference"] else "",
+        ]
+        head = f"  {e['on']} {e['event']}"
+        details = ", ".join(x for x in said if x)
+        lines = [head + (f" ({details})" if details else "")]
+        lines += [f"      » {c}" for c in e["comments"]]
+        lines += [f"      document {d['name']} sha256 {d['sha256']}" for d in e["documents"]]
+        items.append((e["on"], 1, e["seq"] or 0, lines))
+    return [line for *_, lines in sorted(items, key=lambda x: x[:3]) for line in lines]
 
 
 @filing_app.command("approve")
@@ -790,16 +823,52 @@ def filing_record(
         str,
         typer.Argument(
             metavar="EVENT",
-            help="filed | accepted | completion-requested | "
-            "completed | update-filed | stop-order | withdrawn",
+            help="submitted | received | refused_at_receipt | completion_requested | "
+            "completed | processing_extended | accepted | not_accepted | update_submitted | "
+            "stop_order | withdrawn (the old names filed, completion-requested, update-filed "
+            "and stop-order are accepted)",
         ),
     ],
     on: Annotated[str, typer.Option("--on", metavar="YYYY-MM-DD", help="When it happened.")],
-    reference: Annotated[
+    channel: Annotated[
         str | None,
-        typer.Option("--reference", help="Receipt or letter reference.", callback=_one_line),
+        typer.Option("--channel", metavar="CHANNEL", help="portal | in_person | post."),
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", callback=_lines)] = None,
+    code: Annotated[
+        str | None,
+        typer.Option("--code", help="The dossier code (mã hồ sơ) given.", callback=_one_line),
+    ] = None,
+    receipt: Annotated[
+        str | None,
+        typer.Option(
+            "--receipt",
+            "--reference",
+            help="The receipt number, or the letter's reference.",
+            callback=_one_line,
+        ),
+    ] = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            metavar="FILE",
+            help="A document that came with the event (receipt, letter). Repeatable.",
+        ),
+    ] = None,
+    comment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--comment",
+            metavar="TEXT",
+            help="A comment (the authority's, one per line, or a reason). Repeatable.",
+        ),
+    ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note", metavar="TEXT", help="Kept as comments, one a line.", callback=_lines
+        ),
+    ] = None,
     by: Annotated[
         str | None,
         typer.Option("--by", help="Who records it [default: the OS user].", callback=_one_line),
@@ -811,27 +880,57 @@ def filing_record(
     order, before the transfer's first transfer date (exit 2). Prints the audit head after
     the event: keep it outside the register (see dtia audit head).
     """
-    from dtia.filing import EVENTS, FilingDateError
+    from dtia.filing import CHANNELS, EVENTS, FilingDateError, lifecycle
     from dtia.register import Register
+    from dtia.text import control_problem
 
-    if event not in EVENTS:
+    named = lifecycle().event(event)
+    if named is None:
         raise UsageProblem(f"unknown event {event!r}; one of: {', '.join(EVENTS)}")
+    if channel is not None and channel not in CHANNELS:
+        raise typer.BadParameter(
+            f"{channel!r} is not a channel; one of: {', '.join(CHANNELS)}", param_hint="'--channel'"
+        )
+    for text in comment or []:
+        if problem := control_problem(text):
+            raise typer.BadParameter(problem, param_hint="'--comment'")
+    files: list[tuple[str, bytes]] = []
+    for path in attach or []:
+        try:
+            files.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint="'--attach'"
+            ) from None
     when = parse_on(on)
     try:
         result = Register().record(
             transfer_id,
-            event,  # checked against EVENTS above
+            named,
             on=when,
-            reference=reference,
+            reference=receipt,
             note=note,
             actor=by or _actor(),
             today=today_in_vietnam(),
+            channel=channel,
+            code=code,
+            comments=comment or [],
+            attachments=files,
         )
     except FilingDateError as exc:
         raise _on_problem(exc) from None
+    shown = named if named == event else f"{named} (recorded as {event!r} was)"
+    extra = "".join(
+        [
+            f"; round {result['round']}" if result["round"] else "",
+            f"; {len(result['documents'])} document(s)" if result["documents"] else "",
+            f"; {len(result['comments'])} comment(s)" if result["comments"] else "",
+        ]
+    )
     Console(highlight=False, markup=False).print(
-        f"{transfer_id}: {event} on {result['on']}; filing {result['state']} "
-        f"({'; '.join(result['citations'])}); audit head {result['audit_head']}",
+        f"{transfer_id}: {shown} on {result['on']}; filing {result['state']} "
+        f"({'; '.join(result['citations'])}); rules: {result['rules']}{extra}; "
+        f"audit head {result['audit_head']}",
         soft_wrap=True,  # the head stays one copyable line
     )
 

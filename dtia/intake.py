@@ -59,6 +59,7 @@ Uploads = Mapping[str, Mapping[str, bytes]]
 def upload_name(sha256: str) -> str:
     return f"{UPLOADED}/{sha256}.pdf"
 
+
 # Dates an intake may hold (intake.md, "Limits"): wide enough for any registration or ID
 # document, narrow enough that adding a statutory period can never overflow.
 EARLIEST = date(1900, 1, 1)

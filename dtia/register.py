@@ -22,17 +22,24 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
 
-from dtia.assessment import Assessment, Deadline
+from dtia.assessment import Assessment
 from dtia.audit import ChainCheck, Head, check_chain, check_state
+from dtia.clocks import Clock
 from dtia.config import Settings
 from dtia.engine import assess
+from dtia.evidence import file_problems
 from dtia.filing import (
-    FILED_STATES,
+    EVENTS,
     ChangeFact,
-    Event,
+    EventDetails,
+    FilingError,
+    allowed_events,
+    canonical_state,
     check_approval,
     check_event,
     classify_change,
+    dossiers,
+    lifecycle,
     register_deadlines,
     triggers,
 )
@@ -50,9 +57,10 @@ from dtia.intake import (
 from dtia.law import law_files, load_rules
 from dtia.store import repo
 from dtia.store.db import NotFound, StoreError, ensure_schema, make_engine, unit_of_work
-from dtia.store.files import EVIDENCE, INTAKE_FILES, Blobs
+from dtia.store.files import EVIDENCE, FILING_DOCUMENTS, INTAKE_FILES, Blobs
 from dtia.store.models import (
     AssessmentRow,
+    DossierRow,
     FilingRow,
     IntakeVersionRow,
     QuestionnaireRow,
@@ -109,6 +117,27 @@ def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool
         for rel, sha in named.items()
         if not rel.startswith(UPLOADED + "/")
     )
+
+
+def _safe_name(name: str) -> str:
+    """A document's name as shown: its last part only, printable, at most 255 characters."""
+    base = Path(name.replace("\\", "/")).name or "document"
+    return "".join(c for c in base if c.isprintable())[:255] or "document"
+
+
+def _submitted_pdf(session: Session, assessment_id: str, event: str) -> Any:
+    """The PDF the register holds for what ``event`` sends: the dossier for a submission or
+    completion, the update notice for an update (None for other events, or none rendered)."""
+    if event not in ("submitted", "completed", "update_submitted"):
+        return None
+    rows = session.exec(
+        select(DossierRow)
+        .where(DossierRow.assessment_id == assessment_id)
+        .order_by(col(DossierRow.created_at))
+    ).all()
+    notice = event == "update_submitted"
+    fitting = [r for r in rows if r.kind.startswith("update-notice") == notice]
+    return fitting[-1] if fitting else None
 
 
 def _uploads_in(safeguards: Safeguards | None) -> set[str]:
@@ -196,6 +225,7 @@ class Register:
         self.dossiers = Blobs(self.settings.dossier_dir, ".pdf", what="dossier PDF")
         self.evidence = Blobs(data / EVIDENCE, ".pdf", what="evidence file")
         self.intake_files = Blobs(data / INTAKE_FILES, what="copy of a file the intake names")
+        self.filing_files = Blobs(data / FILING_DOCUMENTS, what="filing document")
 
     def stored_file(self, sha256: str) -> bytes | None:
         """A file the register keeps (a copy of an intake's file, or uploaded evidence),
@@ -501,32 +531,63 @@ class Register:
     def record(
         self,
         transfer_id: str,
-        event: Event,
+        event: str,
         *,
         on: date,
         reference: str | None,
-        note: str | None,
+        note: str | None = None,
         actor: str,
         today: date | None = None,
+        channel: str | None = None,
+        code: str | None = None,
+        comments: Sequence[str] = (),
+        attachments: Sequence[tuple[str, bytes]] = (),
     ) -> dict[str, Any]:
         """Record a filing event dated ``on``: not after ``today`` (today in Vietnam unless
         given), not before the law took effect, nor, for events about data already
-        transferred, before the transfer's first transfer date."""
+        transferred, before the transfer's first transfer date. ``reference`` is the receipt
+        number, ``code`` the dossier code; ``comments`` (and ``note``) are kept one per
+        line; ``attachments`` (name, bytes) are kept content-addressed with the event, and a
+        submission keeps the hash of the dossier PDF the register holds for it."""
         today = today or today_in_vietnam()
         in_force = law_in_force(today)
+        named = lifecycle().event(event)
+        if named is None:
+            raise FilingError(f"unknown filing event {event!r}; one of: {', '.join(EVENTS)}")
+        event = named  # the old names stay accepted; the register keeps the new ones
+        lines = tuple(
+            line.strip()
+            for text in (*comments, *((note,) if note else ()))
+            for line in text.splitlines()
+            if line.strip()
+        )
+        for name, data in attachments:
+            problems = file_problems("attach", name, data)
+            if problems:
+                raise FilingError(f"the attachment {problems[0].message}")
+        # written before the transaction that names them (see dtia.store.files)
+        docs = [
+            (self.filing_files.put(data), _safe_name(name), len(data), "attachment")
+            for name, data in attachments
+        ]
 
         def work(session: Session) -> dict[str, Any]:
             facts, filing, current = self._facts(session, transfer_id)
             first_transfer = repo.intake_of(session, row=current).transfer.first_transfer_date
-            state, citations = check_event(
+            step = check_event(
                 facts,
                 event,
                 on,
                 today=today,
                 law_in_force=in_force,
                 first_transfer=first_transfer,
+                details=EventDetails(channel=channel, code=code, receipt=reference),
             )
-            repo.set_state(session, row=filing, state=state)
+            documents = [*docs]
+            pdf = _submitted_pdf(session, current.id, event)
+            if pdf is not None:
+                documents.insert(0, (pdf.sha256, f"{pdf.kind}.pdf", pdf.size, "submitted_dossier"))
+            repo.set_state(session, row=filing, state=step.state)
             entry = repo.append_audit(
                 session,
                 actor=actor,
@@ -536,9 +597,14 @@ class Register:
                     "event": event,
                     "on": on.isoformat(),
                     "reference": reference,
-                    "note": note,
+                    "note": None,
+                    "comments": list(lines),
+                    "channel": channel,
+                    "code": code,
+                    "regime": step.regime.code,
+                    "documents": [d[0] for d in documents],
                     "assessment": current.id,
-                    "state": state,
+                    "state": step.state,
                 },
             )
             head = f"{entry.seq}:{entry.hash}"
@@ -548,21 +614,74 @@ class Register:
                 event=event,
                 on=on,
                 reference=reference,
-                note=note,
+                note=None,
                 assessment_id=current.id,
-                state_after=state,
+                state_after=step.state,
                 audit_head=head,
+                channel=channel,
+                code=code,
+                regime=step.regime.code,
+                comments=lines,
+                documents=tuple(documents),
             )
             return {
                 "transfer_id": transfer_id,
                 "event": event,
                 "on": on.isoformat(),
-                "state": state,
-                "citations": list(citations),
+                "state": step.state,
+                "citations": list(step.citations),
+                "regime": step.regime.code,
+                "rules": step.regime.label_en,
+                "round": step.round,
+                "documents": [
+                    {"sha256": d[0], "name": d[1], "size": d[2], "kind": d[3]} for d in documents
+                ],
+                "comments": list(lines),
                 "audit_head": head,
             }
 
         return unit_of_work(self.engine, work)
+
+    def filing_documents(self, transfer_id: str) -> list[tuple[dict[str, Any], bytes]]:
+        """Every document kept with the transfer's filing events, for a bundle: where it
+        goes (``filing/<n>-<event>/<name>``), what it is, and its bytes (the ones missing
+        from the data folder are listed with ``missing``, without bytes)."""
+        with Session(self.engine) as session:
+            rows = repo.events(session, transfer_id=transfer_id)
+            docs = repo.documents_by_event(session, [e.id for e in rows if e.id is not None])
+        lc = lifecycle()
+        out: list[tuple[dict[str, Any], bytes]] = []
+        for n, e in enumerate(rows, 1):
+            for d in docs.get(e.id or 0, []):
+                store = self.dossiers if d.kind == "submitted_dossier" else self.filing_files
+                data = store.get(d.sha256)
+                entry = {
+                    "path": f"filing/{n:02d}-{lc.event(e.event) or e.event}/{d.name}",
+                    "event": lc.event(e.event) or e.event,
+                    "on": e.on.isoformat(),
+                    "name": d.name,
+                    "kind": d.kind,
+                    "sha256": d.sha256,
+                    "size": d.size,
+                }
+                if data is None:
+                    entry["missing"] = True
+                out.append((entry, data or b""))
+        return out
+
+    def document(self, transfer_id: str, sha256: str) -> tuple[str, bytes]:
+        """A document kept with one of the transfer's filing events: its name and bytes."""
+        with Session(self.engine) as session:
+            rows = repo.events(session, transfer_id=transfer_id)
+            docs = repo.documents_by_event(session, [e.id for e in rows if e.id is not None])
+            found = next((d for ds in docs.values() for d in ds if d.sha256 == sha256), None)
+        if found is None:
+            raise NotFound(f"no document {sha256[:12]}… among the filing events of {transfer_id}")
+        store = self.dossiers if found.kind == "submitted_dossier" else self.filing_files
+        data = store.get(sha256)
+        if data is None:
+            raise NotFound(f"the document {found.name} is missing from the data folder")
+        return found.name, data
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -574,9 +693,7 @@ class Register:
             )
         return found
 
-    def _clocks(
-        self, session: Session, transfer_id: str, as_of: date
-    ) -> tuple[list[Deadline], Any]:
+    def _clocks(self, session: Session, transfer_id: str, as_of: date) -> tuple[list[Clock], Any]:
         facts, filing, current = self._facts(session, transfer_id)
         versions = repo.assessments(session, transfer_id=transfer_id)
         changes = []
@@ -598,7 +715,7 @@ class Register:
             out = []
             for t in repo.transfers(session):
                 clocks, (facts, _filing, current) = self._clocks(session, t.id, as_of)
-                open_ = sorted((d for d in clocks if d.status != "met"), key=lambda d: d.due)
+                open_ = sorted((d for d in clocks if not d.closed), key=lambda d: d.due)
                 nxt = open_[0] if open_ else None
                 out.append(
                     {
@@ -637,12 +754,63 @@ class Register:
                     }
                     for a in facts.approvals
                 ],
-                "events": [
-                    {"event": e.event, "on": e.on.isoformat(), "reference": e.reference}
-                    for e in facts.events
+                "events": self._timeline(session, transfer_id),
+                "dossiers": [
+                    {
+                        "n": d.n,
+                        "regime": d.regime.code,
+                        "rules": d.regime.label_en,
+                        "rules_citations": list(d.regime.citations),
+                        "submitted_on": d.submitted.on.isoformat(),
+                        "channel": d.submitted.channel,
+                        "received_on": d.received.on.isoformat() if d.received else None,
+                        "code": d.code,
+                        "rounds": [
+                            {
+                                "n": r.n,
+                                "requested_on": r.requested.on.isoformat(),
+                                "comments": list(r.requested.comments),
+                                "completed_on": r.completed.on.isoformat() if r.completed else None,
+                            }
+                            for r in d.rounds
+                        ],
+                        "outcome": d.outcome.name if d.outcome else None,
+                        "verdict_vi": lifecycle().states[d.outcome.name].verdict_vi
+                        if d.outcome
+                        else None,
+                    }
+                    for d in dossiers(facts.events)
                 ],
+                "allowed_events": allowed_events(facts, as_of),
+                "rules_today": lifecycle().regime_on(as_of).label_en,
                 "deadlines": [d.model_dump(mode="json") for d in clocks],
             }
+
+    def _timeline(self, session: Session, transfer_id: str) -> list[dict[str, Any]]:
+        """The filing events in date order (then as recorded), with comments and documents."""
+        rows = repo.events(session, transfer_id=transfer_id)
+        ids = [e.id for e in rows if e.id is not None]
+        comments = repo.comments_by_event(session, ids)
+        docs = repo.documents_by_event(session, ids)
+        lc = lifecycle()
+        return [
+            {
+                "seq": e.id,
+                "event": lc.event(e.event) or e.event,
+                "on": e.on.isoformat(),
+                "reference": e.reference,
+                "code": e.code,
+                "channel": e.channel,
+                "regime": e.regime,
+                "state": canonical_state(e.state_after),
+                "comments": comments.get(e.id or 0, []),
+                "documents": [
+                    {"sha256": d.sha256, "name": d.name, "size": d.size, "kind": d.kind}
+                    for d in docs.get(e.id or 0, [])
+                ],
+            }
+            for e in rows
+        ]
 
     def deadlines(self, *, as_of: date) -> list[dict[str, Any]]:
         with Session(self.engine) as session:
@@ -662,7 +830,7 @@ class Register:
                         "citations": d.citations,
                     }
                     for d in clocks
-                    if d.status != "met"
+                    if not d.closed
                 ]
             return sorted(out, key=lambda d: (d["due"], d["transfer_id"], d["kind"]))
 
@@ -789,7 +957,11 @@ class Register:
         rules = load_rules(pending.as_of)
         known = triggers(rules, "periodic") | triggers(rules, "urgent")
         kinds = classify_change(pending.previous.intake, pending.loaded.intake) & set(known)
-        drafted = bool(pending.new and kinds and pending.state in FILED_STATES)
+        drafted = bool(
+            pending.new
+            and kinds
+            and canonical_state(pending.state) in lifecycle().updatable_states()
+        )
         notice = (
             notice_renderer(
                 pending.loaded,

@@ -511,7 +511,7 @@ def test_officer_uploads_intake_recipient_answers_and_the_run_completes(
     saved = portal.api(f"/api/transfers/{NEW_TRANSFER}", portal.legal_token)
     assert [v["version"] for v in saved["versions"]] == [1]
     assert saved["versions"][0]["dossiers"], saved["versions"]
-    assert saved["state"] == "draft"
+    assert saved["state"] == "prepared"
     assert _run_json(portal, run_id)["status"] == "completed"
 
     # the run was resumed with the stored answer, evidence included: the uploaded file is

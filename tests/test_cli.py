@@ -167,7 +167,7 @@ def test_the_register_from_the_command_line(tmp_path: Path) -> None:
     refused = dtia("filing", "record", "bizfly-support-desk-us", "filed", "--on", "2026-07-01")
     assert (
         refused.returncode == 1
-        and "cannot record 'filed' while the filing is draft" in refused.stderr
+        and "cannot record 'submitted' while the filing is prepared" in refused.stderr
     )
     assert (
         dtia(
@@ -185,7 +185,10 @@ def test_the_register_from_the_command_line(tmp_path: Path) -> None:
         "--reference",
         "A05-1",
     )
-    assert ok.returncode == 0 and "Decree 356/2025 Art 18(4)" in ok.stdout
+    # filed on 1 July 2026: the Resolution's rules, and the Law's 60 days
+    assert ok.returncode == 0 and "Resolution 22/2026 App I.7 §B.I" in ok.stdout
+    assert "rules: Resolution 22/2026" in ok.stdout
+    assert "submitted (recorded as 'filed' was)" in ok.stdout  # the old name is an alias
     bad = dtia(
         "filing", "record", "bizfly-support-desk-us", "approved-by-magic", "--on", "2026-07-02"
     )
@@ -193,7 +196,7 @@ def test_the_register_from_the_command_line(tmp_path: Path) -> None:
     status = json.loads(
         dtia("filing", "status", "bizfly-support-desk-us", "--as-of", "2026-07-10", "--json").stdout
     )
-    assert status["state"] == "filed" and status["events"][0]["reference"] == "A05-1"
+    assert status["state"] == "submitted" and status["events"][0]["reference"] == "A05-1"
     rows = json.loads(dtia("deadlines", "--as-of", "2026-07-10", "--json").stdout)
     assert rows == [
         {
@@ -201,12 +204,12 @@ def test_the_register_from_the_command_line(tmp_path: Path) -> None:
             "kind": "authority_verdict",
             "due": "2026-07-16",
             "status": "due_soon",
-            "citations": ["Decree 356/2025 Art 18(5)"],
+            "citations": ["Decree 356/2025 Art 18(5)", "Resolution 22/2026 App I.7 §B.I"],
         }
     ]
     listed = json.loads(dtia("transfers", "list", "--as-of", "2026-07-10", "--json").stdout)
     assert [(r["transfer_id"], r["filing_state"]) for r in listed] == [
-        ("bizfly-support-desk-us", "filed")
+        ("bizfly-support-desk-us", "submitted")
     ]
     assert dtia("audit", "verify").returncode == 0
     import sqlite3

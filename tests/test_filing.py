@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from dtia.filing import (
+    EVENTS,
     STATES,
-    TRANSITIONS,
     ApprovalFact,
     ChangeFact,
     EventFact,
@@ -18,6 +18,7 @@ from dtia.filing import (
     check_approval,
     check_event,
     classify_change,
+    lifecycle,
     register_deadlines,
 )
 from dtia.intake import TransferIntake
@@ -44,14 +45,15 @@ def facts(
 ALL_STATES = list(STATES)
 
 
-@pytest.mark.parametrize("event", list(TRANSITIONS))
+@pytest.mark.parametrize("event", list(EVENTS))
 @pytest.mark.parametrize("state", ALL_STATES)
 def test_every_transition_is_allowed_exactly_from_its_sources(state: str, event: str) -> None:
     f = facts(state)
-    edge = TRANSITIONS[event]  # type: ignore[index]
+    edge = lifecycle().edge(event, "resolution_22")  # type: ignore[arg-type]
     if state in edge.sources:
-        new_state, citations = check_event(f, event, date(2026, 7, 1), **DAYS)  # type: ignore[arg-type]
-        assert new_state == edge.target and citations
+        step = check_event(f, event, date(2026, 7, 1), **DAYS)  # type: ignore[arg-type]
+        assert step.state == edge.target and step.citations
+        assert step.regime.code == "resolution_22"
     else:
         with pytest.raises(
             FilingError, match=f"cannot record '{event}' while the filing is {state}"
@@ -60,10 +62,10 @@ def test_every_transition_is_allowed_exactly_from_its_sources(state: str, event:
 
 
 def test_approval_moves_draft_to_approved_and_is_refused_with_blockers() -> None:
-    assert check_approval(facts("draft", approved=None), date(2026, 6, 1), **DAYS) == "approved"
+    assert check_approval(facts("prepared", approved=None), date(2026, 6, 1), **DAYS) == "approved"
     assert check_approval(facts("accepted", approved=None), date(2026, 6, 1), **DAYS) == "accepted"
     with pytest.raises(FilingError, match="blocker findings"):
-        check_approval(facts("draft", approved=None, blockers=True), date(2026, 6, 1), **DAYS)
+        check_approval(facts("prepared", approved=None, blockers=True), date(2026, 6, 1), **DAYS)
     with pytest.raises(FilingError, match="already approved"):
         check_approval(facts("approved"), date(2026, 6, 1), **DAYS)
     with pytest.raises(FilingError, match="nothing can be approved"):
@@ -72,34 +74,36 @@ def test_approval_moves_draft_to_approved_and_is_refused_with_blockers() -> None
 
 def test_no_filing_without_a_standing_approval() -> None:
     with pytest.raises(FilingError, match="no approval of the current assessment"):
-        check_event(facts("approved", approved=None), "filed", date(2026, 7, 1), **DAYS)
+        check_event(facts("approved", approved=None), "submitted", date(2026, 7, 1), **DAYS)
     with pytest.raises(FilingError, match="is void: assessment version 2 was saved after it"):
-        check_event(facts("approved", approved="a1"), "filed", date(2026, 7, 1), **DAYS)
+        check_event(facts("approved", approved="a1"), "submitted", date(2026, 7, 1), **DAYS)
     with pytest.raises(FilingError, match="void"):
-        check_event(facts("accepted", approved="a1"), "update-filed", date(2026, 9, 1), **DAYS)
+        check_event(facts("accepted", approved="a1"), "update_submitted", date(2026, 9, 1), **DAYS)
 
 
 def test_events_are_recorded_in_date_order() -> None:
-    f = facts("filed", events=(EventFact("filed", date(2026, 7, 10)),))
+    f = facts("submitted", events=(EventFact("submitted", date(2026, 7, 10)),))
     with pytest.raises(FilingError, match="date order"):
         check_event(f, "accepted", date(2026, 7, 9), **DAYS)
-    assert check_event(f, "accepted", date(2026, 7, 10), **DAYS)[0] == "accepted"
+    assert check_event(f, "accepted", date(2026, 7, 10), **DAYS).state == "accepted"
 
 
 def test_register_clocks_follow_the_authority() -> None:
     a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
     rules = load_rules(date(2026, 7, 10))
-    filed = (EventFact("filed", date(2026, 7, 1)),)
+    filed = (EventFact("submitted", date(2026, 7, 1)),)
     clocks = {
         d.kind: d
-        for d in register_deadlines(a, facts("filed", events=filed), [], date(2026, 7, 10), rules)
+        for d in register_deadlines(
+            a, facts("submitted", events=filed), [], date(2026, 7, 10), rules
+        )
     }
     assert clocks["initial_filing"].status == "met"
     assert (clocks["authority_verdict"].due, clocks["authority_verdict"].owed_by) == (
         date(2026, 7, 16),
         "authority",
     )
-    asked = (*filed, EventFact("completion-requested", date(2026, 7, 15)))
+    asked = (*filed, EventFact("completion_requested", date(2026, 7, 15)))
     clocks = {
         d.kind: d
         for d in register_deadlines(
@@ -109,13 +113,14 @@ def test_register_clocks_follow_the_authority() -> None:
     assert (
         clocks["completion"].due == date(2026, 8, 14) and clocks["completion"].status == "overdue"
     )
-    assert "authority_verdict" not in clocks
+    # the request to complete was the authority's answer, within its 15 days
+    assert clocks["authority_verdict"].status == "met"
 
 
 def test_update_clocks_after_a_change() -> None:
     a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
     rules = load_rules(date(2026, 10, 1))
-    history = (EventFact("filed", date(2026, 7, 1)), EventFact("accepted", date(2026, 7, 10)))
+    history = (EventFact("submitted", date(2026, 7, 1)), EventFact("accepted", date(2026, 7, 10)))
     changes = [ChangeFact(date(2026, 9, 20), frozenset({"party", "pdp_provider"}))]
     clocks = {
         d.kind: d
@@ -128,7 +133,7 @@ def test_update_clocks_after_a_change() -> None:
     assert "Decree 356/2025 Art 20(2)(b)" in clocks["urgent_update"].citations
     assert clocks["periodic_update"].due == date(2027, 1, 1)  # six months from filing on 1 July
     assert "Decree 356/2025 Art 20(1)(b)" in clocks["periodic_update"].citations
-    done = (*history, EventFact("update-filed", date(2026, 9, 25)))
+    done = (*history, EventFact("update_submitted", date(2026, 9, 25)))
     assert not [
         d
         for d in register_deadlines(
@@ -168,7 +173,7 @@ def test_changes_that_are_updates() -> None:
     [
         (
             "authority_verdict",
-            (("filed", date(2026, 7, 1)),),
+            (("submitted", date(2026, 7, 1)),),
             [],
             date(2026, 7, 16),
             date(2026, 7, 16),
@@ -176,7 +181,7 @@ def test_changes_that_are_updates() -> None:
         ),
         (
             "completion",
-            (("filed", date(2026, 7, 1)), ("completion-requested", date(2026, 7, 15))),
+            (("submitted", date(2026, 7, 1)), ("completion_requested", date(2026, 7, 15))),
             [],
             date(2026, 8, 14),
             date(2026, 8, 14),
@@ -184,7 +189,7 @@ def test_changes_that_are_updates() -> None:
         ),
         (
             "urgent_update",
-            (("filed", date(2026, 7, 1)), ("accepted", date(2026, 7, 10))),
+            (("submitted", date(2026, 7, 1)), ("accepted", date(2026, 7, 10))),
             [ChangeFact(date(2026, 9, 20), frozenset({"pdp_provider"}))],
             date(2026, 9, 30),
             date(2026, 9, 30),
@@ -192,7 +197,7 @@ def test_changes_that_are_updates() -> None:
         ),
         (
             "periodic_update",
-            (("filed", date(2026, 7, 1)), ("accepted", date(2026, 7, 10))),
+            (("submitted", date(2026, 7, 1)), ("accepted", date(2026, 7, 10))),
             [ChangeFact(date(2026, 9, 20), frozenset({"purpose"}))],
             date(2027, 1, 4),
             date(2027, 1, 1),
@@ -213,8 +218,8 @@ def test_register_clocks_on_both_sides_of_the_boundary(
     a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
     events = tuple(EventFact(e, on) for e, on in history)  # type: ignore[arg-type]
     state = {
-        "filed": "filed",
-        "completion-requested": "completion_requested",
+        "submitted": "submitted",
+        "completion_requested": "completion_requested",
         "accepted": "accepted",
     }[history[-1][0]]
     f = facts(state, events=events)
@@ -236,38 +241,42 @@ def test_register_clocks_on_both_sides_of_the_boundary(
 )
 def test_event_and_approval_dates_must_be_possible(on: date, message: str) -> None:
     with pytest.raises(FilingDateError, match=message) as caught:
-        check_event(facts("approved"), "filed", on, **DAYS)
+        check_event(facts("approved"), "submitted", on, **DAYS)
     assert caught.value.field == "on"
     with pytest.raises(FilingDateError, match=message):
-        check_approval(facts("draft", approved=None), on, **DAYS)
+        check_approval(facts("prepared", approved=None), on, **DAYS)
     # the last possible day on both sides is fine
-    assert check_event(facts("approved"), "filed", TODAY, **DAYS)[0] == "filed"
-    assert check_event(facts("approved"), "filed", IN_FORCE, **DAYS)[0] == "filed"
+    assert check_event(facts("approved"), "submitted", TODAY, **DAYS).state == "submitted"
+    assert check_event(facts("approved"), "submitted", IN_FORCE, **DAYS).state == "submitted"
 
 
 def test_a_stop_order_cannot_predate_the_first_transfer() -> None:
     first = date(2026, 8, 1)
-    f = facts("filed", events=(EventFact("filed", date(2026, 7, 1)),))
+    f = facts("submitted", events=(EventFact("submitted", date(2026, 7, 1)),))
     with pytest.raises(FilingDateError, match="before the transfer's first transfer date"):
-        check_event(f, "stop-order", date(2026, 7, 31), **DAYS, first_transfer=first)
-    assert check_event(f, "stop-order", first, **DAYS, first_transfer=first)[0] == "stopped"
+        check_event(f, "stop_order", date(2026, 7, 31), **DAYS, first_transfer=first)
+    assert check_event(f, "stop_order", first, **DAYS, first_transfer=first).state == "stopped"
     # a filing made before the data first crosses the border is the normal case
-    assert check_event(facts("approved"), "filed", date(2026, 7, 1), **DAYS, first_transfer=first)
+    assert check_event(
+        facts("approved"), "submitted", date(2026, 7, 1), **DAYS, first_transfer=first
+    )
 
 
 def test_clocks_survive_a_stored_far_future_event() -> None:
     """An event stored before dates were checked must not break every clock of the register."""
     a = assess_example("bizfly-cloud-support-desk", date(2026, 6, 20))
     rules = load_rules(date(2026, 7, 10))
-    history = (EventFact("filed", date(9999, 12, 30)),)
+    history = (EventFact("submitted", date(9999, 12, 30)),)
     clocks = {
         d.kind: d
-        for d in register_deadlines(a, facts("filed", events=history), [], date(2026, 7, 10), rules)
+        for d in register_deadlines(
+            a, facts("submitted", events=history), [], date(2026, 7, 10), rules
+        )
     }
     assert clocks["authority_verdict"].due == date.max
     assert clocks["authority_verdict"].status == "upcoming"
     changes = [ChangeFact(date(2026, 9, 20), frozenset({"pdp_provider", "purpose"}))]
-    accepted = (EventFact("filed", date(2026, 7, 1)), EventFact("accepted", date(9999, 12, 31)))
+    accepted = (EventFact("submitted", date(2026, 7, 1)), EventFact("accepted", date(9999, 12, 31)))
     kinds = {
         d.kind
         for d in register_deadlines(

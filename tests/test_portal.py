@@ -104,7 +104,7 @@ def _dump(register: Register) -> str:
 
 # --- the role matrix -------------------------------------------------------------------------
 
-SAMPLE = {"transfer_id": BIZFLY, "run_id": "0" * 32, "questionnaire_id": "1"}
+SAMPLE = {"transfer_id": BIZFLY, "run_id": "0" * 32, "questionnaire_id": "1", "sha256": "0" * 64}
 
 
 def _call(client: TestClient, method: str, path: str) -> int:
@@ -339,22 +339,26 @@ def test_filing_events_through_the_api_apply_the_same_guards(portal: Portal) -> 
     assert early.status_code == 409
     unapproved = legal.post(url, json={"event": "filed", "on": "2026-11-22", "reference": "R1"})
     assert unapproved.status_code == 409
-    assert "while the filing is draft" in unapproved.json()["detail"]
+    assert "while the filing is prepared" in unapproved.json()["detail"]
     assert (
         legal.post(f"/api/transfers/{FPT}/approvals", json={"on": "2026-11-22"}).status_code == 201
     )
     filed = legal.post(url, json={"event": "filed", "on": "2026-11-23", "reference": "A05-77"})
     assert filed.status_code == 201
-    assert filed.json()["state"] == "filed"
-    assert "Decree 356/2025 Art 18(4)" in filed.json()["citations"]
+    # the old name is accepted and recorded as the lifecycle's; the Resolution's rules apply
+    assert (filed.json()["event"], filed.json()["state"]) == ("submitted", "submitted")
+    assert "Resolution 22/2026 App I.7 §B.I" in filed.json()["citations"]
+    assert filed.json()["regime"] == "resolution_22"
     backwards = legal.post(url, json={"event": "accepted", "on": "2026-11-20"})
     assert backwards.status_code == 409
     bad = legal.post(url, json={"event": "lost", "on": "someday", "extra": 1})
     assert bad.status_code == 422
     assert {p["path"] for p in bad.json()["problems"]} >= {"event", "on", "extra"}
     status = portal.register.status(FPT, as_of=NOW.date())
-    assert status["state"] == "filed"
-    assert status["events"] == [{"event": "filed", "on": "2026-11-23", "reference": "A05-77"}]
+    assert status["state"] == "submitted"
+    assert [(e["event"], e["on"], e["reference"]) for e in status["events"]] == [
+        ("submitted", "2026-11-23", "A05-77")
+    ]
     audit = [e for e in portal.app.state.register.verify_audit().__dict__.items()]
     assert audit  # the chain is intact after the API's writes
     assert portal.register.verify_audit().ok

@@ -75,7 +75,7 @@ def test_the_lifecycle_with_its_guards(register: Register, tmp_path: Path) -> No
         register.record(tid, "filed", on=date(2026, 7, 1), reference="A05-1", note=None, actor="t")[
             "state"
         ]
-        == "filed"
+        == "submitted"
     )
     register.record(
         tid, "completion-requested", on=date(2026, 7, 10), reference=None, note=None, actor="t"
@@ -94,8 +94,8 @@ def test_the_lifecycle_with_its_guards(register: Register, tmp_path: Path) -> No
     status = register.status(tid, as_of=date(2026, 8, 11))
     assert status["state"] == "accepted"
     assert [e["event"] for e in status["events"]] == [
-        "filed",
-        "completion-requested",
+        "submitted",
+        "completion_requested",
         "completed",
         "accepted",
     ]
@@ -180,9 +180,9 @@ def test_concurrent_writers_lose_nothing(pg_url: str, tmp_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         outcomes = list(pool.map(file, range(6)))
     assert (
-        outcomes.count("filed") == 1 and outcomes.count("refused") == 5
+        outcomes.count("submitted") == 1 and outcomes.count("refused") == 5
     )  # no lost or double update
-    assert [e["event"] for e in reg.status(tid, as_of=date(2026, 7, 2))["events"]] == ["filed"]
+    assert [e["event"] for e in reg.status(tid, as_of=date(2026, 7, 2))["events"]] == ["submitted"]
     assert reg.verify_audit().ok
     reg.engine.dispose()
 

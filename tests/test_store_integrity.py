@@ -428,7 +428,7 @@ def test_the_command_line_refuses_impossible_dates_and_anchors_the_chain(tmp_pat
     with sqlite3.connect(tmp_path / "data" / "dtia.db") as conn:
         conn.execute("UPDATE filing_events SET \"on\" = '9999-12-30'")
     listed = dtia("transfers", "list", "--as-of", "2026-07-10", "--json")
-    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["filing_state"] == "filed"
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["filing_state"] == "submitted"
     assert dtia("deadlines", "--as-of", "2026-07-10").returncode == 0
     assert dtia("filing", "status", tid, "--as-of", "2026-07-10").returncode == 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -177,6 +177,68 @@ class FilingChannel(Cited):
     processed_by_vi: str
     processed_by_en: str
     # UNCERTAIN points of the text and the conservative reading taken, said in the output.
+    uncertain: tuple[str, ...] = ()
+
+
+# The filing lifecycle (lifecycle.yaml): see dtia.filing for how it is walked.
+FilingState = Literal[
+    "prepared",
+    "approved",
+    "submitted",
+    "received",
+    "refused_at_receipt",
+    "completion_requested",
+    "completed",
+    "processing_extended",
+    "accepted",
+    "not_accepted",
+    "stopped",
+    "withdrawn",
+]
+FilingEvent = Literal[
+    "submitted",
+    "received",
+    "refused_at_receipt",
+    "completion_requested",
+    "completed",
+    "processing_extended",
+    "accepted",
+    "not_accepted",
+    "update_submitted",
+    "stop_order",
+    "withdrawn",
+]
+RegimeCode = Literal["decree_356", "resolution_22"]
+
+
+class FilingRegime(Cited):
+    """The rules a dossier follows, chosen by the day it was received (or posted)."""
+
+    code: RegimeCode
+    label_en: str
+    uncertain: tuple[str, ...] = ()
+
+
+class LifecycleState(Cited):
+    state: FilingState
+    label_en: str
+    filed: bool  # a dossier is, or was, with the authority
+    verdict_vi: str | None = None  # the result's own words in the text
+
+
+class LifecycleEdge(Cited):
+    """One event of the lifecycle under the regimes it belongs to."""
+
+    event: FilingEvent
+    regimes: tuple[RegimeCode, ...] = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    label_en: str
+    sources: tuple[FilingState, ...] = Field(min_length=1)
+    target: FilingState
+    takes: tuple[Literal["channel", "code", "receipt"], ...] = ()
+    needs_approval: bool = False
+    new_dossier: bool = False
+    after_first_transfer: bool = False
     uncertain: tuple[str, ...] = ()
 
 
@@ -682,6 +744,9 @@ class LawFiles(Strict):
     holidays: tuple[Holiday, ...]
     holidays_cover: tuple[int, int]  # first and last year the holiday list is complete for
     filing_channels: tuple[FilingChannel, ...]
+    filing_regimes: tuple[FilingRegime, ...]
+    filing_states: tuple[LifecycleState, ...]
+    filing_edges: tuple[LifecycleEdge, ...]
     fine_scales: tuple[FineScale, ...]
     fined_as_individuals: tuple[FinedAsIndividual, ...]
     fine_caps: tuple[FineCap, ...]
@@ -717,7 +782,34 @@ class LawFiles(Strict):
         for sanction in self.sanctions:
             if unknown := sorted(set(sanction.measures) - measures):
                 raise ValueError(f"sanction {sanction.id!r} names unknown measures {unknown}")
+        self._lifecycle_complete()
         return self
+
+    def _lifecycle_complete(self) -> None:
+        """Every state defined once; regimes without gaps; each event exactly once per regime;
+        aliases naming one event each."""
+        states = [s.state for s in self.filing_states]
+        if sorted(states) != sorted(set(states)) or set(states) != set(get_args(FilingState)):
+            raise ValueError("filing_states must define each lifecycle state exactly once")
+        regimes = sorted(self.filing_regimes, key=lambda r: r.effective_from)
+        for before, after in itertools.pairwise(regimes):
+            if (
+                before.effective_to is None
+                or (after.effective_from - before.effective_to).days != 1
+            ):
+                raise ValueError(
+                    f"filing regime {after.code!r} from {after.effective_from} does not follow "
+                    f"{before.code!r} without a gap or an overlap"
+                )
+        for code in get_args(RegimeCode):
+            events = [e.event for e in self.filing_edges if code in e.regimes]
+            if sorted(events) != sorted(set(events)) or set(events) != set(get_args(FilingEvent)):
+                raise ValueError(f"filing_edges must define each event once under {code!r}")
+        aliases: dict[str, str] = {}
+        for e in self.filing_edges:
+            for alias in e.aliases:
+                if aliases.setdefault(alias, e.event) != e.event or alias in get_args(FilingEvent):
+                    raise ValueError(f"filing event alias {alias!r} names more than one event")
 
     @model_validator(mode="after")
     def _dated_values_follow_each_other(self) -> LawFiles:
@@ -767,7 +859,11 @@ class LawFiles(Strict):
                 groups += [(lang, p) for lang, ps in table.items() for p in ps]
             for lang, pattern in groups:
                 try:
-                    re.compile(expand_placeholders(pattern, lang, self.policy_lexicon, self.policy_places))
+                    re.compile(
+                        expand_placeholders(pattern, lang, self.policy_lexicon, self.policy_places)
+                    )
                 except re.error as exc:
-                    raise ValueError(f"policy_items {item.key} ({lang}): {pattern!r}: {exc}") from None
+                    raise ValueError(
+                        f"policy_items {item.key} ({lang}): {pattern!r}: {exc}"
+                    ) from None
         return self

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,7 +25,7 @@ import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -42,13 +42,29 @@ from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
 from dtia.evidence import pdf_problem
-from dtia.filing import EVENTS, Event, FilingDateError, FilingError
+from dtia.filing import (
+    CHANNELS,
+    STATES,
+    FilingDateError,
+    FilingError,
+    canonical_state,
+    lifecycle,
+)
 from dtia.i18n import language
 from dtia.intake import Evidence, format_loc, parse_safeguards
 from dtia.notify import ics
 from dtia.notify.service import Notifier, deadline_items, safely
 from dtia.portal.accounts import Accounts, BrowserSession, Role, User
 from dtia.portal.feeds import Feeds
+from dtia.portal.filing_api import (
+    MAX_DOCUMENT,
+    MAX_DOCUMENTS,
+    ApprovalIn,
+    ApprovalOut,
+    FilingEventIn,
+    FilingEventOut,
+    FilingStatusOut,
+)
 from dtia.portal.limits import MIB, BodyLimit
 from dtia.portal.links import LinkError, Links
 from dtia.portal.reader import Reader
@@ -57,7 +73,7 @@ from dtia.questionnaire import QUESTIONS
 from dtia.register import Register
 from dtia.store.db import DatabaseError, NotFound
 from dtia.store.models import PortalRunRow
-from dtia.text import checked, checked_line, control_problem
+from dtia.text import control_problem
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 COOKIE = "dtia_session"
@@ -65,6 +81,7 @@ LOGIN_COOKIE = "dtia_login_csrf"
 MAX_EVIDENCE = 10 * 1024 * 1024
 MAX_EVIDENCE_FILES = 5
 TRANSFER_ID = re.compile(r"[a-z0-9-]{3,64}")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 RECIPIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 QUESTIONNAIRE_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -97,23 +114,6 @@ class PortalError(Exception):
 class Principal:
     user: User
     csrf: str | None  # None for bearer tokens: no cookie, no cross-site request to forge
-
-
-class FilingEventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    event: Event
-    on: date
-    # control characters refused here as in every input (dtia.text): a NUL cannot even be
-    # stored in PostgreSQL
-    reference: Annotated[str, Field(max_length=200), AfterValidator(checked_line)] | None = None
-    note: Annotated[str, Field(max_length=2000), AfterValidator(checked)] | None = None
-
-
-class ApprovalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    on: date | None = None
 
 
 def _principal(request: Request) -> Principal | None:
@@ -222,6 +222,11 @@ def create_app(
             return MAX_EVIDENCE_FILES * MAX_EVIDENCE + MIB
         if path in ("/runs", "/api/runs"):
             return MAX_UPLOAD + MIB
+        if path.startswith(("/transfers/", "/api/transfers/")) and path.endswith(
+            ("/events", "/filing-events")
+        ):
+            # base64 in the API's JSON takes a third more than the files themselves
+            return MAX_DOCUMENTS * MAX_DOCUMENT * 4 // 3 + MIB
         return MIB
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
@@ -478,7 +483,7 @@ def create_app(
             row = {**t, "next_deadline": nxt}
             if risk and t["risk"] != risk:
                 continue
-            if state and t["filing_state"] != state:
+            if state and t["filing_state"] != canonical_state(state):  # old names too
                 continue
             if due and (nxt is None or nxt["status"] != due):
                 continue
@@ -502,7 +507,53 @@ def create_app(
             who,
             rows=register_rows(risk or None, state or None, due or None, q or None),
             filters={"risk": risk or "", "state": state or "", "due": due or "", "q": q or ""},
+            states=list(STATES),
             waiting=links.waiting(),
+        )
+
+    def transfer_view(
+        request: Request,
+        transfer_id: str,
+        who: Principal,
+        *,
+        a: int | None = None,
+        b: int | None = None,
+        status: int = 200,
+        typed: dict[str, str] | None = None,
+        refused: str = "",
+        refused_form: str = "",
+    ) -> HTMLResponse:
+        """The transfer page; ``typed`` and ``refused`` put a refused form back as it was
+        sent, with the reason next to it (``refused_form``: "event" or "approve")."""
+        versions = reader.versions(transfer_id)
+        by_number = {v.row.version: v for v in versions}
+        first = a if a in by_number else (versions[-2].row.version if len(versions) > 1 else None)
+        second = b if b in by_number else versions[-1].row.version
+        diff = None
+        if first is not None and first != second:
+            old, new = by_number[first], by_number[second]
+            diff = diff_versions(old.intake, old.assessment, new.intake, new.assessment)
+        current = versions[-1]
+        filing = register.status(transfer_id, as_of=today())
+        return page(
+            request,
+            "transfer.html.j2",
+            who,
+            status=status,
+            transfer=reader.transfer(transfer_id),
+            versions=versions,
+            current=current,
+            filing=filing,
+            timeline=timeline(filing, versions),
+            audit=reader.audit(transfer_id),
+            diff=diff,
+            compare=(first, second),
+            events=filing["allowed_events"],
+            event_labels={e.event: e.label_en for e in lifecycle().edges},
+            channels=list(CHANNELS),
+            typed=typed or {},
+            refused=refused,
+            refused_form=refused_form,
         )
 
     @app.get("/transfers/{transfer_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -514,56 +565,88 @@ def create_app(
         b: int | None = None,
     ) -> HTMLResponse:
         _check_id(transfer_id, TRANSFER_ID, "transfer")
-        versions = reader.versions(transfer_id)
-        by_number = {v.row.version: v for v in versions}
-        first = a if a in by_number else (versions[-2].row.version if len(versions) > 1 else None)
-        second = b if b in by_number else versions[-1].row.version
-        diff = None
-        if first is not None and first != second:
-            old, new = by_number[first], by_number[second]
-            diff = diff_versions(old.intake, old.assessment, new.intake, new.assessment)
-        current = versions[-1]
-        return page(
-            request,
-            "transfer.html.j2",
-            who,
-            transfer=reader.transfer(transfer_id),
-            versions=versions,
-            current=current,
-            filing=register.status(transfer_id, as_of=today()),
-            audit=reader.audit(transfer_id),
-            diff=diff,
-            compare=(first, second),
-            events=list(EVENTS),
-        )
+        return transfer_view(request, transfer_id, who, a=a, b=b)
+
+    @app.get("/transfers/{transfer_id}/documents/{sha256}", include_in_schema=False)
+    def document_page(transfer_id: str, sha256: str, who: Anyone) -> Response:
+        return api_document(transfer_id, sha256, who)
 
     @app.post("/transfers/{transfer_id}/approve", include_in_schema=False)
-    def approve_form(transfer_id: str, who: Legal) -> Response:
+    async def approve_form(request: Request, transfer_id: str, who: Legal) -> Response:
         _check_id(transfer_id, TRANSFER_ID, "transfer")
-        register.approve(transfer_id, by=who.user.name, on=today())
+        async with _form(request) as form:
+            typed = {"approve_on": _field(form, "on")}
+        try:
+            on = date.fromisoformat(typed["approve_on"]) if typed["approve_on"] else today()
+        except ValueError:
+            return await run_in_threadpool(
+                partial(transfer_view, request, transfer_id, who, status=422, typed=typed),
+                refused=f"on: {typed['approve_on']!r} is not a date (YYYY-MM-DD)",
+                refused_form="approve",
+            )
+        try:
+            await run_in_threadpool(partial(register.approve, transfer_id, by=who.user.name, on=on))
+        except FilingError as exc:
+            return await run_in_threadpool(
+                partial(transfer_view, request, transfer_id, who, typed=typed),
+                status=422 if isinstance(exc, FilingDateError) else 409,
+                refused=str(exc),
+                refused_form="approve",
+            )
         return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
 
     @app.post("/transfers/{transfer_id}/events", include_in_schema=False)
     async def event_form(request: Request, transfer_id: str, who: Legal) -> Response:
         _check_id(transfer_id, TRANSFER_ID, "transfer")
+        names = ("event", "on", "channel", "code", "reference", "comments")
         async with _form(request) as form:
-            try:
-                body = FilingEventIn.model_validate(
-                    {
-                        "event": _field(form, "event"),
-                        "on": _field(form, "on"),
-                        "reference": _field(form, "reference") or None,
-                        "note": _field(form, "note") or None,
-                    }
-                )
-            except ValidationError as exc:  # each field by name; never the values themselves
-                problems = [
-                    Problem(format_loc(tuple(e["loc"])), e["msg"].removeprefix("Value error, "))
-                    for e in exc.errors(include_url=False)
-                ]
-                raise PortalError(422, "invalid filing event", problems) from None
-            await run_in_threadpool(record_event, transfer_id, body, who)
-            return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
+            typed = {k: _field(form, k) for k in names}
+            files: list[tuple[str, bytes]] = []
+            for upload in form.getlist("documents"):
+                if not isinstance(upload, UploadFile) or not upload.filename:
+                    continue
+                if control_problem(upload.filename, multiline=False):
+                    raise PortalError(400, "an uploaded file's name holds control characters")
+                files.append((upload.filename, await _read_limited(upload, MAX_DOCUMENT)))
+
+        def refuse(status: int, reason: str) -> HTMLResponse:
+            return transfer_view(
+                request,
+                transfer_id,
+                who,
+                status=status,
+                typed=typed,
+                refused=reason,
+                refused_form="event",
+            )
+
+        if len(files) > MAX_DOCUMENTS:
+            return await run_in_threadpool(
+                refuse, 422, f"documents: at most {MAX_DOCUMENTS} with one event"
+            )
+        try:
+            body = FilingEventIn.model_validate(
+                {
+                    "event": typed["event"],
+                    "on": typed["on"],
+                    "channel": typed["channel"] or None,
+                    "code": typed["code"] or None,
+                    "reference": typed["reference"] or None,
+                    "comments": [c for c in typed["comments"].splitlines() if c.strip()],
+                }
+            )
+        except ValidationError as exc:  # each field by name; never the values themselves
+            reason = "; ".join(
+                f"{format_loc(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors(include_url=False)
+            )
+            return await run_in_threadpool(refuse, 422, reason)
+        try:
+            await run_in_threadpool(record_event, transfer_id, body, who, files)
+        except FilingError as exc:  # the guard's reason, next to the form as it was typed
+            status = 422 if isinstance(exc, FilingDateError) else 409
+            return await run_in_threadpool(refuse, status, str(exc))
+        return RedirectResponse(f"/transfers/{transfer_id}#filing", status_code=303)
 
     @app.post("/questionnaires", response_class=HTMLResponse, include_in_schema=False)
     async def issue_link(request: Request, who: Legal) -> HTMLResponse:
@@ -750,7 +833,16 @@ def create_app(
 
     # --- JSON API --------------------------------------------------------------------------
 
-    def record_event(transfer_id: str, body: FilingEventIn, who: Principal) -> dict[str, Any]:
+    def record_event(
+        transfer_id: str,
+        body: FilingEventIn,
+        who: Principal,
+        files: list[tuple[str, bytes]] | None = None,
+    ) -> dict[str, Any]:
+        documents = [(d.name, d.content) for d in body.documents] + (files or [])
+        for name, data in documents:
+            if len(data) > MAX_DOCUMENT:
+                raise PortalError(413, f"{name}: larger than {MAX_DOCUMENT // MIB} MB")
         return register.record(
             transfer_id,
             body.event,
@@ -758,6 +850,10 @@ def create_app(
             reference=body.reference,
             note=body.note,
             actor=who.user.name,
+            channel=body.channel,
+            code=body.code,
+            comments=body.comments,
+            attachments=documents,
         )
 
     @app.get("/api/openapi.json", include_in_schema=False)
@@ -835,18 +931,48 @@ def create_app(
         )
 
     @app.post("/api/transfers/{transfer_id}/approvals", tags=["filing"], status_code=201)
-    def api_approve(transfer_id: str, who: Legal, body: ApprovalIn | None = None) -> dict[str, Any]:
-        """Approve the current assessment version (refused while it has blockers)."""
+    def api_approve(transfer_id: str, who: Legal, body: ApprovalIn | None = None) -> ApprovalOut:
+        """Approve the current assessment version (refused while it has blockers); ``on``
+        is the approval's date (today in Vietnam when not given)."""
         _check_id(transfer_id, TRANSFER_ID, "transfer")
         on = body.on if body and body.on else today()
-        return register.approve(transfer_id, by=who.user.name, on=on)
+        return ApprovalOut.model_validate(register.approve(transfer_id, by=who.user.name, on=on))
 
     @app.post("/api/transfers/{transfer_id}/filing-events", tags=["filing"], status_code=201)
-    def api_event(transfer_id: str, body: FilingEventIn, who: Legal) -> dict[str, Any]:
-        """Record a filing event: filed (with the receipt reference), the authority's verdict,
-        a completion request, an update filed. The lifecycle's guards apply."""
+    def api_event(transfer_id: str, body: FilingEventIn, who: Legal) -> FilingEventOut:
+        """Record a filing event: the submission (channel, dossier code, receipt), its
+        receipt or refusal, a request to complete (the authority's comments) and the
+        completion, an extension, the verdict, an update, a stop order, a withdrawal; with
+        the documents that came with it. The lifecycle's guards apply."""
         _check_id(transfer_id, TRANSFER_ID, "transfer")
-        return record_event(transfer_id, body, who)
+        return FilingEventOut.model_validate(record_event(transfer_id, body, who))
+
+    @app.get("/api/transfers/{transfer_id}/filing", tags=["filing"])
+    def api_filing(transfer_id: str, who: Anyone) -> FilingStatusOut:
+        """The filing: state, approvals, events in date order with their comments and
+        documents, the dossiers sent with the rules that applied to each, the events
+        allowed now and the statutory clocks (met, late by N days, or still running)."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        return FilingStatusOut.model_validate(register.status(transfer_id, as_of=today()))
+
+    @app.get(
+        "/api/transfers/{transfer_id}/documents/{sha256}",
+        tags=["downloads"],
+        response_class=Response,
+    )
+    def api_document(transfer_id: str, sha256: str, who: Anyone) -> Response:
+        """A document kept with one of the transfer's filing events."""
+        _check_id(transfer_id, TRANSFER_ID, "transfer")
+        if not SHA256_HEX.fullmatch(sha256):
+            raise PortalError(404, "no such document")
+        name, data = register.document(transfer_id, sha256)
+        kind = "application/pdf" if data.startswith(b"%PDF") else "application/octet-stream"
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+        return Response(
+            data,
+            media_type=kind,
+            headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+        )
 
     @app.get("/api/deadlines", tags=["register"])
     def api_deadlines(who: Anyone) -> list[dict[str, Any]]:
@@ -916,6 +1042,29 @@ def create_app(
     return app
 
 
+def timeline(filing: dict[str, Any], versions: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Assessment versions, approvals and filing events in the order they happened: by date,
+    then as recorded (a version, then an approval, before the events of its day: each
+    precedes what it allows)."""
+    items = (
+        [
+            {
+                "kind": "version",
+                "on": v.row.as_of.isoformat(),
+                "order": (v.row.as_of.isoformat(), -1, v.row.version),
+                "v": v,
+            }
+            for v in versions
+        ]
+        + [
+            {"kind": "approval", "on": a["on"], "order": (a["on"], 0, i), **a}
+            for i, a in enumerate(filing["approvals"])
+        ]
+        + [{"kind": "event", "order": (e["on"], 1, e["seq"] or 0), **e} for e in filing["events"]]
+    )
+    return sorted(items, key=lambda x: x["order"])
+
+
 @asynccontextmanager
 async def _form(request: Request) -> AsyncIterator[FormData]:
     """The request's form, its uploaded files closed afterwards (also when a check fails)."""
@@ -982,6 +1131,7 @@ ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
     ("GET", "/transfers/{transfer_id}"): ALL,
     ("POST", "/transfers/{transfer_id}/approve"): LEGAL,
     ("POST", "/transfers/{transfer_id}/events"): LEGAL,
+    ("GET", "/transfers/{transfer_id}/documents/{sha256}"): ALL,
     ("POST", "/questionnaires"): LEGAL,
     ("GET", "/questionnaires/{questionnaire_id}"): LEGAL,
     ("GET", "/runs/new"): OFFICER,
@@ -995,6 +1145,8 @@ ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
     ("GET", "/api/transfers/{transfer_id}/bundle.zip"): ALL,
     ("POST", "/api/transfers/{transfer_id}/approvals"): LEGAL,
     ("POST", "/api/transfers/{transfer_id}/filing-events"): LEGAL,
+    ("GET", "/api/transfers/{transfer_id}/filing"): ALL,
+    ("GET", "/api/transfers/{transfer_id}/documents/{sha256}"): ALL,
     ("GET", "/api/deadlines"): ALL,
     ("GET", "/api/deadlines.ics"): ALL,
     ("POST", "/api/runs"): OFFICER,

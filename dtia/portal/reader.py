@@ -102,6 +102,10 @@ class Reader:
             parts = [p for p in PurePosixPath(embedded).parts if p not in ("/", "..", ".")]
             files["embedded/" + "/".join(parts)] = data
         files["assessment.json"] = assessment.assessment_json.encode()
+        filing = self.register.filing_documents(transfer_id)
+        for entry, data in filing:
+            if not entry.get("missing"):
+                files[entry["path"]] = data
         files["bundle.json"] = (
             json.dumps(
                 {
@@ -110,6 +114,8 @@ class Reader:
                     "assessment_sha256": assessment.assessment_sha256,
                     "dossier_sha256": row.sha256,
                     "kind": row.kind,
+                    # what came with each filing event, under filing/ in the bundle
+                    "filing_documents": [entry for entry, _ in filing],
                 },
                 indent=2,
                 sort_keys=True,

@@ -26,6 +26,7 @@ from dtia.store.db import StoreError
 DOSSIERS = "dossiers"
 EVIDENCE = "evidence"  # PDFs recipients uploaded with their questionnaire answers
 INTAKE_FILES = "files"  # copies of the files intakes name, so any version renders again
+FILING_DOCUMENTS = "filing"  # receipts and letters that came with filing events
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

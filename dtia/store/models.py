@@ -91,7 +91,7 @@ class FilingRow(SQLModel, table=True):
     __tablename__ = "filings"
 
     transfer_id: str = Field(primary_key=True, foreign_key="transfers.id", max_length=64)
-    state: str = "draft"
+    state: str = "prepared"
     row_version: int = 1
     updated_at: datetime
 
@@ -103,14 +103,44 @@ class FilingEventRow(SQLModel, table=True):
     transfer_id: str = Field(foreign_key="filings.transfer_id", index=True)
     event: str
     on: date
-    reference: str | None = None
+    reference: str | None = None  # the receipt number, or the letter's reference
+    # registers before the lifecycle of 2026 kept one free note; comments are lines now
     note: str | None = None
+    channel: str | None = Field(default=None, max_length=16)  # portal | in_person | post
+    code: str | None = Field(default=None, max_length=200)  # the dossier code (mã hồ sơ)
+    regime: str | None = Field(default=None, max_length=32)  # the rules its dossier followed
     assessment_id: str = Field(foreign_key="assessments.id")
     state_after: str
     # the audit head (N:HASH) once the event's entry was appended, as it was handed to the
     # user to keep elsewhere; verify checks the chain still holds it
     audit_head: str | None = Field(default=None, max_length=90)
     created_at: datetime
+
+
+class FilingCommentRow(SQLModel, table=True):
+    """One comment on a filing event, one line each: the authority's comments on a request
+    to complete, the reasons of a verdict, legal's notes."""
+
+    __tablename__ = "filing_comments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="filing_events.id", index=True)
+    position: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FilingDocumentRow(SQLModel, table=True):
+    """A document that came with a filing event (the receipt, the authority's letter, the
+    submitted dossier), kept content-addressed under DTIA_DATA_DIR by its SHA-256."""
+
+    __tablename__ = "filing_documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="filing_events.id", index=True)
+    sha256: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    size: int
+    kind: str = Field(default="attachment", max_length=32)  # attachment | submitted_dossier
 
 
 class ApprovalRow(SQLModel, table=True):

@@ -35,6 +35,8 @@ from dtia.store.models import (
     AttestationRow,
     AuditRow,
     DossierRow,
+    FilingCommentRow,
+    FilingDocumentRow,
     FilingEventRow,
     FilingRow,
     IntakeVersionRow,
@@ -146,6 +148,8 @@ def stored_state(session: Session) -> StoredState:
     )
     approval_rows = session.exec(select(ApprovalRow).order_by(col(ApprovalRow.id))).all()
     event_rows = session.exec(select(FilingEventRow).order_by(col(FilingEventRow.id))).all()
+    comments = comments_by_event(session, [e.id for e in event_rows if e.id is not None])
+    documents = documents_by_event(session, [e.id for e in event_rows if e.id is not None])
     return StoredState(
         assessments=assessments,
         approvals=[
@@ -164,6 +168,10 @@ def stored_state(session: Session) -> StoredState:
                 e.assessment_id,
                 e.state_after,
                 e.audit_head,
+                tuple(comments.get(e.id or 0, ())),
+                e.channel,
+                e.code,
+                tuple(d.sha256 for d in documents.get(e.id or 0, ())),
             )
             for e in event_rows
         ],
@@ -201,7 +209,7 @@ def save_assessment(
         session.flush()  # no ORM relationships here: parents are flushed before children
         session.add(
             FilingRow.model_validate(
-                {"transfer_id": transfer.id, "state": "draft", "updated_at": now()}
+                {"transfer_id": transfer.id, "state": "prepared", "updated_at": now()}
             )
         )
         session.flush()
@@ -379,12 +387,50 @@ def filing_facts(
             ApprovalFact(a.assessment_id, a.by, a.on)
             for a in approvals(session, transfer_id=transfer_id)
         ),
-        events=tuple(
-            EventFact(e.event, e.on, e.reference)  # type: ignore[arg-type]
-            for e in events(session, transfer_id=transfer_id)
-        ),
+        events=event_facts(session, events(session, transfer_id=transfer_id)),
     )
     return facts, f, current
+
+
+def event_facts(session: Session, rows: list[FilingEventRow]) -> tuple[EventFact, ...]:
+    comments = comments_by_event(session, [e.id for e in rows if e.id is not None])
+    return tuple(
+        EventFact(
+            e.event,
+            e.on,
+            e.reference,
+            code=e.code,
+            channel=e.channel,
+            comments=tuple(comments.get(e.id or 0, ())),
+        )
+        for e in rows
+    )
+
+
+def comments_by_event(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    if not ids:
+        return out
+    for c in session.exec(
+        select(FilingCommentRow)
+        .where(col(FilingCommentRow.event_id).in_(ids))
+        .order_by(col(FilingCommentRow.event_id), col(FilingCommentRow.position))
+    ):
+        out.setdefault(c.event_id, []).append(c.text)
+    return out
+
+
+def documents_by_event(session: Session, ids: list[int]) -> dict[int, list[FilingDocumentRow]]:
+    out: dict[int, list[FilingDocumentRow]] = {}
+    if not ids:
+        return out
+    for d in session.exec(
+        select(FilingDocumentRow)
+        .where(col(FilingDocumentRow.event_id).in_(ids))
+        .order_by(col(FilingDocumentRow.event_id), col(FilingDocumentRow.id))
+    ):
+        out.setdefault(d.event_id, []).append(d)
+    return out
 
 
 def set_state(session: Session, *, row: FilingRow, state: State) -> None:
@@ -430,10 +476,18 @@ def add_event(
     assessment_id: str,
     state_after: str,
     audit_head: str | None = None,
+    channel: str | None = None,
+    code: str | None = None,
+    regime: str | None = None,
+    comments: tuple[str, ...] = (),
+    documents: tuple[tuple[str, str, int, str], ...] = (),  # sha256, name, size, kind
 ) -> FilingEventRow:
     row = FilingEventRow.model_validate(
         {
             "audit_head": audit_head,
+            "channel": channel,
+            "code": code,
+            "regime": regime,
             "transfer_id": transfer_id,
             "event": event,
             "on": on,
@@ -445,6 +499,12 @@ def add_event(
         }
     )
     session.add(row)
+    session.flush()
+    assert row.id is not None
+    for i, text in enumerate(comments):
+        session.add(FilingCommentRow(event_id=row.id, position=i, text=text))
+    for sha, name, size, kind in documents:
+        session.add(FilingDocumentRow(event_id=row.id, sha256=sha, name=name, size=size, kind=kind))
     session.flush()
     return row
 
