@@ -34,6 +34,7 @@ from dtia.law.models import (
     FineCap,
     FineScale,
     FormField,
+    ForeignArticle,
     FormSection,
     LawFiles,
     Limb,
@@ -41,6 +42,7 @@ from dtia.law.models import (
     LocalisationLine,
     Period,
     ProvidedService,
+    RegimeParagraph,
     RevenueBand,
     RevenueBase,
     Sanction,
@@ -186,6 +188,18 @@ class Rules:
             b.id == finding_id and b.case == case and b.in_force(self.on)
             for b in self.files.finding_bases
         )
+
+    def vn_regime(self) -> list[RegimeParagraph]:
+        """The description of Vietnam's regime in force on this date, for a Japanese party."""
+        return [p for p in self.files.appi_vn_regime if p.in_force(self.on)]
+
+    def foreign_article(self, citation: str) -> ForeignArticle:
+        """An article of Japanese law kept in the law data (appi.yaml), by its citation."""
+        # Not by date: the note names an amendment before it applies (the APPI of 2026).
+        found = [a for a in self.files.foreign_articles if a.citation == citation]
+        if not found:
+            raise RulesError(f"law data does not keep the foreign article {citation!r}")
+        return found[0]
 
     def instrument_from(self, instrument_id: str) -> date:
         """The day an instrument took effect."""

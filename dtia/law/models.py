@@ -519,6 +519,15 @@ class ForeignArticle(Cited):
     uncertain: str | None = None
 
 
+class RegimeParagraph(Cited):
+    """A paragraph of the description of Vietnam's regime given to a Japanese party (APPI
+    Art 28(2)): English, and a Japanese draft for that party to review."""
+
+    key: str
+    text_en: str
+    text_ja: str
+
+
 def expand_placeholders(
     pattern: str, lang: Lang, lexicon: PolicyLexicon, places: PolicyPlaces
 ) -> str:
@@ -583,6 +592,7 @@ class LawFiles(Strict):
     policy_lexicon: PolicyLexicon
     policy_places: PolicyPlaces
     foreign_articles: tuple[ForeignArticle, ...]
+    appi_vn_regime: tuple[RegimeParagraph, ...]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LawFiles:
