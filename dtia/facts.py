@@ -139,9 +139,7 @@ class Facts:
 
     def discloses(self, key: str) -> bool:
         """Whether a current policy of the transferor discloses the item ``key``."""
-        return any(
-            i.key == key and i.disclosed for d in self.current_policies() for i in d.items
-        )
+        return any(i.key == key and i.disclosed for d in self.current_policies() for i in d.items)
 
     @property
     def activities(self) -> frozenset[str]:

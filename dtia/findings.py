@@ -614,7 +614,6 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
     g = ctx.facts.intake.governance
     consent = g.legal_basis == "consent"
     case = "consent" if consent else "other-basis"
-    current = ctx.facts.current_policies()
     titles = ", ".join(f"\u201c{d.title}\u201d ({d.file})" for d in read)
     subject = read[0].document if len(read) == 1 else "transferor.policies"
     for key, finding_id in ITEM_FINDINGS.items():
@@ -630,29 +629,49 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
             missing = [r for r in told[0][1].missing if r not in named]
         if told_current and not missing:
             continue
-        if told and not told_current:
-            # Disclosed only by an outdated policy: not told by a current one.
-            where = "; ".join(f"{d.file} {_quoted(i.evidence, 1)}" for d, i in told)
-            said = (
-                f"Only an outdated policy discloses it ({where}), and an outdated policy is not "
-                "the transferor's current policy (see C13.policy-outdated)."
-            )
-        elif missing:
-            where = "; ".join(f"{d.file} {_quoted(i.evidence)}" for d, i in told)
-            said = (
-                f"The policy names some rights ({where}) but not these Law 91/2025 Art 4(1) "
-                f"rights: {', '.join(missing)}."
-            )
+        if told:
+            parts = []
+            if missing:
+                where = "; ".join(f"{d.file} {_quoted(i.evidence)}" for d, i in told)
+                parts.append(
+                    f"It names some rights ({where}) but not these Law 91/2025 Art 4(1) "
+                    f"rights: {', '.join(missing)}."
+                )
+            if not told_current:
+                # Disclosed only by an outdated policy: not told by a current one.
+                where = "; ".join(f"{d.file} {_quoted(i.evidence, 1)}" for d, i in told)
+                parts.append(
+                    (
+                        "Only an outdated policy discloses it"
+                        if not missing
+                        else "That policy is outdated"
+                    )
+                    + ("" if missing else f" ({where})")
+                    + ", and an outdated policy is not the transferor's current policy (see "
+                    "C13.policy-outdated)."
+                )
+            said = " ".join(parts)
         else:
             contrary = [(d, p) for d, i in found for p in i.contrary]
-            said = "Not found in " + ", ".join(d.file for d, _ in found) + "." + (
-                " " + "; ".join(f"{d.file} {_where(p)} says the opposite: \u201c{p.quote}\u201d" for d, p in contrary[:2]) + "."
-                if contrary
-                else ""
+            said = (
+                "Not found in "
+                + ", ".join(d.file for d, _ in found)
+                + "."
+                + (
+                    " "
+                    + "; ".join(
+                        f"{d.file} {_where(p)} says the opposite: \u201c{p.quote}\u201d"
+                        for d, p in contrary[:2]
+                    )
+                    + "."
+                    if contrary
+                    else ""
+                )
             )
         notes = [n for _, i in found for n in i.notes if i.disclosed is not None]
         why = (
             " Data subjects are not told of the transfer"
+            + (" by a current policy" if told else "")
             + (
                 ", so their consent to it is not informed (Law 91/2025 Art 9(2))."
                 if consent
@@ -671,9 +690,8 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
             finding_id,
             severity,
             subject,
-            f"{spec.label} ({key}): the published policy ({titles}) does not disclose it"
-            + (" fully" if missing else "")
-            + f". {said}{why}"
+            f"{spec.label} ({key}) is not {'fully ' if missing else ''}disclosed by the "
+            f"published {'policy' if len(read) == 1 else 'policies'} {titles}. {said}{why}"
             + (f" Note: {'; '.join(dict.fromkeys(notes))}." if notes else ""),
             f"Update the privacy policy: {spec.remedy}"
             + (f" Name also the rights {', '.join(missing)}." if missing else ""),
@@ -693,9 +711,7 @@ def _outdated_policies(ctx: Context) -> Iterator[Finding]:
     for d in outdated:
         law = next(i for i in d.items if i.key == "current_law")
         cited = "; ".join(law.notes) or "it cites no personal data protection law"
-        lacking = [
-            i.label for i in d.items if i.disclosed is False and i.key in ITEM_FINDINGS
-        ]
+        lacking = [i.label for i in d.items if i.disclosed is False and i.key in ITEM_FINDINGS]
         yield _f(
             "C13.policy-outdated",
             "high" if none_current and ctx.dossier else "medium",

@@ -57,6 +57,7 @@ def upload_name(sha256: str, data: bytes = b"%PDF-") -> str:
     be a PDF or text."""
     return f"{UPLOADED}/{sha256}{'.pdf' if data.startswith(b'%PDF-') else '.txt'}"
 
+
 # Dates an intake may hold (intake.md, "Limits"): wide enough for any registration or ID
 # document, narrow enough that adding a statutory period can never overflow.
 EARLIEST = date(1900, 1, 1)

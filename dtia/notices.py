@@ -77,9 +77,7 @@ def _lacking(keys: tuple[str, ...], notices: list[Disclosure], rules: Rules) -> 
 
 def _regime(rules: Rules) -> list[DraftParagraph]:
     out = [
-        DraftParagraph(
-            key=p.key, text_en=p.text_en, text_ja=p.text_ja, citations=list(p.citations)
-        )
+        DraftParagraph(key=p.key, text_en=p.text_en, text_ja=p.text_ja, citations=list(p.citations))
         for p in rules.vn_regime()
     ]
     route = rules.filing_channel("initial_filing")
@@ -177,7 +175,10 @@ def _measures(facts: Facts, rf: RecipientFacts, rules: Rules) -> list[DraftParag
                     f"({contract.signed_on.isoformat()}締結)"
                     + (f"に定める事項(原文):{'; '.join(named)}。" if named else "。")
                 ),
-                citations=[*item, *(c for k in contract.clauses if k in clauses for c in clauses[k].citations)],
+                citations=[
+                    *item,
+                    *(c for k in contract.clauses if k in clauses for c in clauses[k].citations),
+                ],
             )
         )
     return out
