@@ -114,7 +114,11 @@ def _source_changed(source: str, saved_sha: str | None, files_json: str) -> bool
 def _uploads_in(safeguards: Safeguards | None) -> set[str]:
     if safeguards is None:
         return set()
-    evidence = [*safeguards.evidence, *(c.evidence for c in safeguards.certifications)]
+    evidence = [
+        *safeguards.evidence,
+        *(c.evidence for c in safeguards.certifications),
+        *safeguards.notices,  # a published notice uploaded with the answer
+    ]
     return {e.upload for e in evidence if e is not None and e.upload}
 
 
