@@ -616,6 +616,9 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
     case = "consent" if consent else "other-basis"
     titles = ", ".join(f"\u201c{d.title}\u201d ({d.file})" for d in read)
     subject = read[0].document if len(read) == 1 else "transferor.policies"
+    sanctions_decree = next(
+        i.short for i in ctx.rules.files.instruments if i.id == "decree-330-2026"
+    )
     for key, finding_id in ITEM_FINDINGS.items():
         found = [(d, i) for d in read for i in d.items if i.key == key]
         if not found:
@@ -695,7 +698,9 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
             + (f" Note: {'; '.join(dict.fromkeys(notes))}." if notes else ""),
             f"Update the privacy policy: {spec.remedy}"
             + (f" Name also the rights {', '.join(missing)}." if missing else ""),
-            [*spec.citations, *basis],
+            # Decree 330's fine is the exposure's to cite (and the filed dossier's risk summary
+            # prints no finding citing it): the finding rests on the duty to inform.
+            [*(c for c in spec.citations if not c.startswith(sanctions_decree)), *basis],
         )
 
 
