@@ -58,7 +58,7 @@ def _lacking(keys: tuple[str, ...], notices: list[Disclosure], rules: Rules) -> 
             notes += by_reference
             notes.append(
                 "a page describing Vietnam before Law 91/2025 took effect (1 January 2026) is "
-                "not a current description: give the one drafted below"
+                "not a current description: give the one this note drafts"
             )
         else:
             notes += [n for i in found for n in i.notes]
@@ -190,7 +190,7 @@ def _notes(rules: Rules) -> list[str]:
     notes = [
         "The Japanese party provides the data to a third party in a foreign country: a joint "
         "use does not lift APPI Art 28, so it needs the data subjects' consent given with the "
-        "Art 28(2) information (or a system meeting the PPC's standards); the draft below is "
+        "Art 28(2) information (or a system meeting the PPC's standards); this note drafts "
         "that information, for the Japanese party to review and give.",
     ]
     if joint.uncertain:
