@@ -196,24 +196,24 @@ def render(a: Assessment, console: Console) -> None:
             )
         console.print(e)
 
-    for note in a.appi_notes:
+    for appi in a.appi_notes:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
-        lacking = [*note.joint_use_lacking, *note.art28_lacking]
-        grid.add_row("Notices read", ", ".join(note.notices) or "none given")
+        lacking = [*appi.joint_use_lacking, *appi.art28_lacking]
+        grid.add_row("Notices read", ", ".join(appi.notices) or "none given")
         grid.add_row(
             "Its notice lacks",
             "; ".join(f"{i.label} ({', '.join(i.citations)})" for i in lacking) or "nothing",
         )
         grid.add_row(
             "Art 28 draft",
-            f"{len(note.regime)} paragraphs on Vietnam's regime and {len(note.measures)} on "
+            f"{len(appi.regime)} paragraphs on Vietnam's regime and {len(appi.measures)} on "
             "the transferor's measures, in English and Japanese (appi_notes in --json)",
         )
-        for n in note.notes:
+        for n in appi.notes:
             grid.add_row("", Text(n, style="dim"))
-        console.print(Panel(grid, title=f"APPI note: {note.recipient_name}", title_align="left"))
+        console.print(Panel(grid, title=f"APPI note: {appi.recipient_name}", title_align="left"))
 
     for p in a.pending:
         who = f" ({p.recipient})" if p.recipient else ""
