@@ -581,14 +581,14 @@ def _c10(ctx: Context) -> Iterator[Finding]:
 # disclose it (dtia/law/data/policy_items.yaml); current_law is the outdated-policy finding.
 ITEM_FINDINGS: dict[str, str] = {
     "transfer_abroad": "C10.policy-silent-on-transfer",
-    "destination_countries": "C10.policy-lacks-destination-countries",
+    "destination_countries": "C10.policy-lacks-countries",
     "recipients": "C10.policy-lacks-recipients",
-    "transfer_purpose": "C10.policy-lacks-transfer-purpose",
-    "data_categories": "C10.policy-lacks-data-categories",
-    "processing_purposes": "C10.policy-lacks-processing-purposes",
-    "data_subject_rights": "C10.policy-lacks-data-subject-rights",
+    "transfer_purpose": "C10.policy-lacks-purpose",
+    "data_categories": "C10.policy-lacks-data-types",
+    "processing_purposes": "C10.policy-lacks-uses",
+    "data_subject_rights": "C10.policy-lacks-rights",
     "retention": "C10.policy-lacks-retention",
-    "controller_contact": "C10.policy-lacks-controller-contact",
+    "controller_contact": "C10.policy-lacks-contact",
 }
 # What Decree 330/2026 Art 56(2)(b) fines not telling data subjects: that their data goes
 # abroad, to whom and for what (sanctions.yaml maps these findings to it).
@@ -614,7 +614,9 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
     g = ctx.facts.intake.governance
     consent = g.legal_basis == "consent"
     case = "consent" if consent else "other-basis"
-    titles = ", ".join(f"\u201c{d.title}\u201d ({d.file})" for d in read)
+    # Named by title (the subject and the disclosure table give the file): a long path is
+    # a word the dossier's findings table cannot break.
+    titles = ", ".join(f"\u201c{d.title}\u201d" for d in read)
     subject = read[0].document if len(read) == 1 else "transferor.policies"
     sanctions_decree = next(
         i.short for i in ctx.rules.files.instruments if i.id == "decree-330-2026"
@@ -635,14 +637,16 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
         if told:
             parts = []
             if missing:
-                where = "; ".join(f"{d.file} {_quoted(i.evidence)}" for d, i in told)
+                where = "; ".join(_quoted(i.evidence) for _, i in told)
                 parts.append(
                     f"It names some rights ({where}) but not these Law 91/2025 Art 4(1) "
                     f"rights: {', '.join(missing)}."
                 )
             if not told_current:
                 # Disclosed only by an outdated policy: not told by a current one.
-                where = "; ".join(f"{d.file} {_quoted(i.evidence, 1)}" for d, i in told)
+                where = "; ".join(
+                    f"\u201c{d.title}\u201d {_quoted(i.evidence, 1)}" for d, i in told
+                )
                 parts.append(
                     (
                         "Only an outdated policy discloses it"
@@ -658,12 +662,12 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
             contrary = [(d, p) for d, i in found for p in i.contrary]
             said = (
                 "Not found in "
-                + ", ".join(d.file for d, _ in found)
+                + ", ".join(f"\u201c{d.title}\u201d" for d, _ in found)
                 + "."
                 + (
                     " "
                     + "; ".join(
-                        f"{d.file} {_where(p)} says the opposite: \u201c{p.quote}\u201d"
+                        f"{_where(p)} says the opposite: \u201c{p.quote}\u201d"
                         for d, p in contrary[:2]
                     )
                     + "."
@@ -689,11 +693,13 @@ def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
             if key == "transfer_abroad"
             else ctx.basis("C10.policy-lacks-item", case)
         )
+        # The item by its label (its key is in the disclosure table): a key such as
+        # destination_countries is a word the dossier's findings table lays out too wide.
         yield _f(
             finding_id,
             severity,
             subject,
-            f"{spec.label} ({key}) is not {'fully ' if missing else ''}disclosed by the "
+            f"{spec.label} is not {'fully ' if missing else ''}disclosed by the "
             f"published {'policy' if len(read) == 1 else 'policies'} {titles}. {said}{why}"
             + (f" Note: {'; '.join(dict.fromkeys(notes))}." if notes else ""),
             f"Update the privacy policy: {spec.remedy}"
@@ -721,7 +727,7 @@ def _outdated_policies(ctx: Context) -> Iterator[Finding]:
             "C13.policy-outdated",
             "high" if none_current and ctx.dossier else "medium",
             d.document,
-            f"The published policy \u201c{d.title}\u201d ({d.file}) is outdated evidence: {cited}. "
+            f"The published policy \u201c{d.title}\u201d is outdated evidence: {cited}. "
             f"On {ctx.facts.as_of.isoformat()} a policy must be written under Law 91/2025 and "
             "Decree 356/2025; this one is not counted as the transferor's current policy"
             + (
