@@ -52,10 +52,11 @@ UPLOADED = "recipient-uploads"
 Uploads = Mapping[str, Mapping[str, bytes]]
 
 
-def upload_name(sha256: str, data: bytes = b"%PDF-") -> str:
+def upload_name(sha256: str, data: bytes | None = None) -> str:
     """An upload's name among the intake's files: evidence is a PDF; a published notice may
-    be a PDF or text."""
-    return f"{UPLOADED}/{sha256}{'.pdf' if data.startswith(b'%PDF-') else '.txt'}"
+    be a PDF or text (``data`` tells which)."""
+    text = data is not None and not data.startswith(b"%PDF-")
+    return f"{UPLOADED}/{sha256}{'.txt' if text else '.pdf'}"
 
 
 # Dates an intake may hold (intake.md, "Limits"): wide enough for any registration or ID
