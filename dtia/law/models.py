@@ -657,11 +657,7 @@ class LawFiles(Strict):
                 groups += [(lang, p) for lang, ps in table.items() for p in ps]
             for lang, pattern in groups:
                 try:
-                    re.compile(
-                        expand_placeholders(pattern, lang, self.policy_lexicon, self.policy_places)
-                    )
+                    re.compile(expand_placeholders(pattern, lang, self.policy_lexicon, self.policy_places))
                 except re.error as exc:
-                    raise ValueError(
-                        f"policy_items {item.key} ({lang}): {pattern!r}: {exc}"
-                    ) from None
+                    raise ValueError(f"policy_items {item.key} ({lang}): {pattern!r}: {exc}") from None
         return self
