@@ -184,6 +184,79 @@ class Duty(Frozen):
     citations: list[str]
 
 
+class Passage(Frozen):
+    """A passage of a published policy: its line (and page, for a PDF) and a short quote."""
+
+    line: int
+    quote: str
+    page: int | None = None
+
+
+class DisclosureItem(Frozen):
+    """One item of the disclosure check (dtia/law/data/policy_items.yaml) on one document."""
+
+    key: str
+    law: Literal["vn", "jp"]
+    label: str
+    disclosed: bool | None  # None: the item does not apply to this document
+    evidence: list[Passage] = []
+    contrary: list[Passage] = []  # passages that deny it ("we do not transfer ...")
+    details: list[str] = []  # rights named, countries (ISO codes), instruments cited
+    missing: list[str] = []  # for rights: the Law 91 rights not named
+    notes: list[str] = []
+    remedy: str
+    citations: list[str]
+
+
+class Disclosure(Frozen):
+    """What one published policy or notice discloses (the transfer page's disclosure table)."""
+
+    document: str  # its key path in the intake
+    also: list[str] = []  # other entries naming the same file
+    party: str  # "transferor", or the recipient's id
+    title: str
+    file: str  # its name among the intake's files
+    read: bool
+    problem: str | None = None  # why it could not be read
+    languages: list[str] = []
+    outdated: bool = False  # cites no law in force (only Decree 13/2023, or none)
+    items: list[DisclosureItem] = []
+
+
+class AppiItem(Frozen):
+    """An item of APPI Art 27(5)(iii) the Japanese party's notice lacks, and its remedy."""
+
+    key: str
+    label: str
+    remedy: str
+    notes: list[str] = []
+    citations: list[str]
+
+
+class DraftParagraph(Frozen):
+    """A paragraph of the Art 28 information, in English and as a Japanese draft."""
+
+    key: str
+    text_en: str
+    text_ja: str
+    citations: list[str]
+
+
+class AppiNote(Frozen):
+    """Joint use with a Japanese party: what its notice lacks under APPI Art 27(5)(iii), and
+    the Art 28 information the Vietnamese party supplies to it, as a draft it can use."""
+
+    recipient: str
+    recipient_name: str
+    notices: list[str]  # key paths of the notices read (none: it gave none)
+    joint_use_lacking: list[AppiItem]
+    art28_lacking: list[AppiItem]
+    regime: list[DraftParagraph]  # the current description of Vietnam's regime
+    measures: list[DraftParagraph]  # the transferor's own measures
+    notes: list[str] = []
+    citations: list[str]
+
+
 class Assessment(Frozen):
     schema_: Literal["dtia.assessment/v1"] = Field(default=SCHEMA_ID, alias="schema")
     transfer_id: str
@@ -202,6 +275,10 @@ class Assessment(Frozen):
     filing_channels: list[FilingChannel] = []
     exposure: list[Exposure] = []
     continuing_duties: list[Duty] = []
+    # Added with rules vn-2026.4: what the published policies and notices disclose, and for
+    # a joint use with a Japanese party, the APPI note.
+    disclosures: list[Disclosure] = []
+    appi_notes: list[AppiNote] = []
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -14,6 +14,7 @@ from dtia.findings import findings, pending, reviews
 from dtia.gaps import gaps
 from dtia.intake import LoadedIntake, future_problems
 from dtia.law import Rules, load_rules
+from dtia.notices import appi_notes
 from dtia.scoring import risk
 
 
@@ -78,4 +79,6 @@ def assess(loaded: LoadedIntake, as_of: date) -> Assessment:
         filing_channels=channels,
         exposure=exposures(found, facts, rules),
         continuing_duties=continuing_duties(found, channels),
+        disclosures=list(facts.disclosures),
+        appi_notes=appi_notes(facts, rules),
     )

@@ -129,3 +129,21 @@ def file_problems(key_path: str, rel: str, content: bytes) -> list[Problem]:
         if problem is not None:
             return [Problem(key_path, f"{rel!r} {problem}")]
     return []
+
+
+def notice_problem(name: str, data: bytes) -> str | None:
+    """Why ``data`` is not acceptable as a recipient's published notice (a phrase to follow
+    its name), or None: a PDF fit to embed, or UTF-8 text the disclosure check can read."""
+    kind = executable_kind(data)
+    if kind is not None:
+        return f"is {kind}: programs are not accepted"
+    if data.startswith(b"%PDF-"):
+        return pdf_problem(data)
+    from dtia.errors import PolicyError
+    from dtia.policy.read import read_document
+
+    try:
+        read_document(name if not name.lower().endswith(".pdf") else name + ".txt", data)
+    except PolicyError as exc:
+        return f"is not a notice that can be read: {exc.message}"
+    return None

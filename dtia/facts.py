@@ -14,18 +14,11 @@ from typing import Literal
 
 import pycountry
 
+from dtia.assessment import Disclosure
+from dtia.disclosures import disclosures
 from dtia.intake import Certification, LoadedIntake, Recipient, TransferIntake
 from dtia.law import Rules
 from dtia.law.models import ContractClause
-
-# Words by which a published policy discloses transfers abroad (English, Vietnamese, Japanese).
-_ABROAD = re.compile(
-    r"abroad|overseas|cross[- ]border|outside (?:of )?viet ?nam|foreign (?:countr|juris)|"
-    r"international transfer|transfer(?:red)? to (?:other )?countries|"
-    r"nước ngoài|xuyên biên giới|ngoài lãnh thổ|海外|外国|国外",
-    re.IGNORECASE,
-)
-
 
 _FOREIGN_WORDS = re.compile(
     r"\b(?:abroad|overseas|foreign|international|nước ngoài)\b", re.IGNORECASE
@@ -133,6 +126,20 @@ class Facts:
     foreign_groups: tuple[str, ...]  # subject groups whose names point at people abroad
     recipients: tuple[RecipientFacts, ...]
     policy_texts: tuple[tuple[int, str, str | None], ...]  # (index, title, text or None)
+    # What the transferor's policies and the recipients' notices disclose (dtia.disclosures).
+    disclosures: tuple[Disclosure, ...] = ()
+
+    def policies_read(self) -> list[Disclosure]:
+        """The transferor's policies the disclosure check could read."""
+        return [d for d in self.disclosures if d.party == "transferor" and d.read]
+
+    def current_policies(self) -> list[Disclosure]:
+        """The transferor's policies that count as current: read, and not outdated evidence."""
+        return [d for d in self.policies_read() if not d.outdated]
+
+    def discloses(self, key: str) -> bool:
+        """Whether a current policy of the transferor discloses the item ``key``."""
+        return any(i.key == key and i.disclosed for d in self.current_policies() for i in d.items)
 
     @property
     def activities(self) -> frozenset[str]:
@@ -273,6 +280,7 @@ def derive_facts(loaded: LoadedIntake, rules: Rules) -> Facts:
             (i, str(p.title), loaded.text_of(p.path))
             for i, p in enumerate(intake.transferor.policies)
         ),
+        disclosures=tuple(disclosures(loaded, rules.on)),
     )
 
 
@@ -289,8 +297,9 @@ def consent_findings_in_self_assessment(facts: Facts) -> bool:
     return any(_CONSENT_WORDS.search(t) for t in (sa.result.vi, sa.result.en) if t)
 
 
-def discloses_transfer_abroad(text: str) -> bool:
-    return _ABROAD.search(text) is not None
+def outdated_only(facts: Facts) -> bool:
+    """Whether policies were read and every one of them is outdated evidence."""
+    return bool(facts.policies_read()) and not facts.current_policies()
 
 
 def runs_processing_service(facts: Facts) -> bool:

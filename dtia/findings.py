@@ -12,11 +12,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dtia.applicability import claim_results, prior_dossier_counts
-from dtia.assessment import SEVERITY_ORDER, Applicability, Deadline, Finding, Pending, Severity
+from dtia.assessment import (
+    SEVERITY_ORDER,
+    Applicability,
+    Deadline,
+    Finding,
+    Passage,
+    Pending,
+    Severity,
+)
 from dtia.facts import (
     Facts,
     consent_findings_in_self_assessment,
-    discloses_transfer_abroad,
     processing_service_mismatch,
     runs_processing_service,
     suggests_collected_abroad,
@@ -567,26 +574,172 @@ def _c10(ctx: Context) -> Iterator[Finding]:
             "Resolve the consent findings and record the result in the self-assessment.",
             ctx.basis("C10.self-assessment-consent"),
         )
-    readable = [(i, title, text) for i, title, text in ctx.facts.policy_texts if text is not None]
-    if readable and not any(discloses_transfer_abroad(text) for _, _, text in readable):
-        titles = ", ".join(f"\u201c{title}\u201d" for _, title, _ in readable)
-        yield _f(
-            "C10.policy-silent-on-transfer",
-            "medium",
-            "transferor.policies",
-            f"The published policy ({titles}) says nothing about transferring personal data "
-            "abroad, so data subjects are not told of the transfer"
+    yield from _policy_disclosures(ctx)
+
+
+# The finding each disclosure item raises when the transferor's published policies do not
+# disclose it (dtia/law/data/policy_items.yaml); current_law is the outdated-policy finding.
+ITEM_FINDINGS: dict[str, str] = {
+    "transfer_abroad": "C10.policy-silent-on-transfer",
+    "destination_countries": "C10.policy-lacks-countries",
+    "recipients": "C10.policy-lacks-recipients",
+    "transfer_purpose": "C10.policy-lacks-purpose",
+    "data_categories": "C10.policy-lacks-data-types",
+    "processing_purposes": "C10.policy-lacks-uses",
+    "data_subject_rights": "C10.policy-lacks-rights",
+    "retention": "C10.policy-lacks-retention",
+    "controller_contact": "C10.policy-lacks-contact",
+}
+# What Decree 330/2026 Art 56(2)(b) fines not telling data subjects: that their data goes
+# abroad, to whom and for what (sanctions.yaml maps these findings to it).
+TRANSFER_ITEMS = frozenset({"transfer_abroad", "recipients", "transfer_purpose"})
+
+
+def _where(p: Passage) -> str:
+    return f"p.{p.page} line {p.line}" if p.page is not None else f"line {p.line}"
+
+
+def _quoted(passages: list[Passage], shown: int = 2) -> str:
+    out = "; ".join(f"{_where(p)}: \u201c{p.quote}\u201d" for p in passages[:shown])
+    return out + (f" (and {len(passages) - shown} more)" if len(passages) > shown else "")
+
+
+def _policy_disclosures(ctx: Context) -> Iterator[Finding]:
+    """One finding per item the transferor's published policies do not disclose, each with
+    the policies read, where the check looked and what the policy must add. An outdated
+    policy is read too (what it lacks is said), but only a current one counts as told."""
+    read = ctx.facts.policies_read()
+    if not read:
+        return
+    g = ctx.facts.intake.governance
+    consent = g.legal_basis == "consent"
+    case = "consent" if consent else "other-basis"
+    # Named by title (the subject and the disclosure table give the file): a long path is
+    # a word the dossier's findings table cannot break.
+    titles = ", ".join(f"\u201c{d.title}\u201d" for d in read)
+    subject = read[0].document if len(read) == 1 else "transferor.policies"
+    sanctions_decree = next(
+        i.short for i in ctx.rules.files.instruments if i.id == "decree-330-2026"
+    )
+    for key, finding_id in ITEM_FINDINGS.items():
+        found = [(d, i) for d in read for i in d.items if i.key == key]
+        if not found:
+            continue
+        spec = found[0][1]
+        told = [(d, i) for d, i in found if i.disclosed]
+        told_current = [(d, i) for d, i in told if not d.outdated]
+        missing: list[str] = []
+        if key == "data_subject_rights" and told:
+            named = {r for _, i in told for r in i.details}
+            missing = [r for r in told[0][1].missing if r not in named]
+        if told_current and not missing:
+            continue
+        if told:
+            parts = []
+            if missing:
+                where = "; ".join(_quoted(i.evidence) for _, i in told)
+                parts.append(
+                    f"It names some rights ({where}) but not these Law 91/2025 Art 4(1) "
+                    f"rights: {', '.join(missing)}."
+                )
+            if not told_current:
+                # Disclosed only by an outdated policy: not told by a current one.
+                where = "; ".join(
+                    f"\u201c{d.title}\u201d {_quoted(i.evidence, 1)}" for d, i in told
+                )
+                parts.append(
+                    (
+                        "Only an outdated policy discloses it"
+                        if not missing
+                        else "That policy is outdated"
+                    )
+                    + ("" if missing else f" ({where})")
+                    + ", and an outdated policy is not the transferor's current policy (see "
+                    "C13.policy-outdated)."
+                )
+            said = " ".join(parts)
+        else:
+            contrary = [(d, p) for d, i in found for p in i.contrary]
+            said = (
+                "Not found in "
+                + ", ".join(f"\u201c{d.title}\u201d" for d, _ in found)
+                + "."
+                + (
+                    " "
+                    + "; ".join(
+                        f"{_where(p)} says the opposite: \u201c{p.quote}\u201d"
+                        for d, p in contrary[:2]
+                    )
+                    + "."
+                    if contrary
+                    else ""
+                )
+            )
+        notes = [n for _, i in found for n in i.notes if i.disclosed is not None]
+        why = (
+            " Data subjects are not told of the transfer"
+            + (" by a current policy" if told else "")
             + (
-                " and their consent to it is not informed (Law 91/2025 Art 9(2))."
-                if g.legal_basis == "consent"
+                ", so their consent to it is not informed (Law 91/2025 Art 9(2))."
+                if consent
                 else " (their right to know of the processing, Law 91/2025 Art 4(1)(a))."
-            ),
-            "Update the privacy policy to disclose the transfer, the recipients' countries and "
-            "the purposes.",
-            ctx.basis(
-                "C10.policy-silent-on-transfer",
-                "consent" if g.legal_basis == "consent" else "other-basis",
-            ),
+            )
+            if key in TRANSFER_ITEMS
+            else ""
+        )
+        severity: Severity = "medium" if key in TRANSFER_ITEMS else "low"
+        basis = (
+            ctx.basis("C10.policy-silent-on-transfer", case)
+            if key == "transfer_abroad"
+            else ctx.basis("C10.policy-lacks-item", case)
+        )
+        # The item by its label (its key is in the disclosure table): a key such as
+        # destination_countries is a word the dossier's findings table lays out too wide.
+        yield _f(
+            finding_id,
+            severity,
+            subject,
+            f"{spec.label} is not {'fully ' if missing else ''}disclosed by the "
+            f"published {'policy' if len(read) == 1 else 'policies'} {titles}. {said}{why}"
+            + (f" Note: {'; '.join(dict.fromkeys(notes))}." if notes else ""),
+            f"Update the privacy policy: {spec.remedy}"
+            + (f" Name also the rights {', '.join(missing)}." if missing else ""),
+            # Decree 330's fine is the exposure's to cite (and the filed dossier's risk summary
+            # prints no finding citing it): the finding rests on the duty to inform.
+            [*(c for c in spec.citations if not c.startswith(sanctions_decree)), *basis],
+        )
+
+
+def _outdated_policies(ctx: Context) -> Iterator[Finding]:
+    """A published policy that cites no law in force (only Decree 13/2023, or none) is
+    outdated evidence: a finding, and it is not counted as the transferor's current policy."""
+    read = ctx.facts.policies_read()
+    outdated = [d for d in read if d.outdated]
+    if not outdated:
+        return
+    none_current = not ctx.facts.current_policies()
+    case = "dossier" if ctx.dossier else "no-dossier"
+    for d in outdated:
+        law = next(i for i in d.items if i.key == "current_law")
+        cited = "; ".join(law.notes) or "it cites no personal data protection law"
+        lacking = [i.label for i in d.items if i.disclosed is False and i.key in ITEM_FINDINGS]
+        yield _f(
+            "C13.policy-outdated",
+            "high" if none_current and ctx.dossier else "medium",
+            d.document,
+            f"The published policy \u201c{d.title}\u201d is outdated evidence: {cited}. "
+            f"On {ctx.facts.as_of.isoformat()} a policy must be written under Law 91/2025 and "
+            "Decree 356/2025; this one is not counted as the transferor's current policy"
+            + (
+                ", and no current policy remains"
+                + (" for the dossier's policies component" if ctx.dossier else "")
+                if none_current
+                else ""
+            )
+            + "."
+            + (f" Besides, it does not disclose: {', '.join(lacking)}." if lacking else ""),
+            f"{law.remedy} Publish the revised policy and attach it in place of this one.",
+            [*law.citations, *ctx.basis("C13.policy-outdated", case)],
         )
 
 
@@ -1023,6 +1176,7 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     _c17,
     _post_transfer_duties,
     _local_copy,
+    _outdated_policies,
 )
 
 

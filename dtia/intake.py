@@ -56,8 +56,12 @@ UPLOADED = "recipient-uploads"
 Uploads = Mapping[str, Mapping[str, bytes]]
 
 
-def upload_name(sha256: str) -> str:
-    return f"{UPLOADED}/{sha256}.pdf"
+def upload_name(sha256: str, data: bytes | None = None) -> str:
+    """An upload's name among the intake's files: evidence is a PDF; a published notice may
+    be a PDF or text (``data`` tells which)."""
+    text = data is not None and not data.startswith(b"%PDF-")
+    return f"{UPLOADED}/{sha256}{'.txt' if text else '.pdf'}"
+
 
 
 # Dates an intake may hold (intake.md, "Limits"): wide enough for any registration or ID
@@ -480,6 +484,9 @@ class Safeguards(Strict):
     local_law: LocalText | None = None
     security_testing: LocalText | None = None
     evidence: list[Evidence] = []
+    # The recipient's published privacy notices, uploaded with its answer on the portal (or
+    # named by path in an answer file); checked like recipients[].notices.
+    notices: list[Evidence] = Field(default_factory=list, exclude_if=_no_entries)
 
 
 class Recipient(Strict):
@@ -497,6 +504,9 @@ class Recipient(Strict):
     provides: Annotated[list[ProvidedService], Field(min_length=1)] | None = None
     # The recipient's system or architecture diagram (Decree 356 Art 18(3)(e)).
     system_diagram: RelPath | None = Field(default=None, exclude_if=_absent)
+    # The recipient's published privacy notices (a joint-use notice, a privacy policy): what
+    # they disclose is checked as the transferor's policies are (dtia.disclosures).
+    notices: list[Document] = Field(default_factory=list, exclude_if=_no_entries)
 
 
 class OtherParty(Strict):
@@ -703,7 +713,9 @@ class FileFact:
     path: str
     sha256: str
     size: int
-    text: str | None = None  # decoded text of policy-like text files, for disclosure checks
+    # The text of a policy-like file, for disclosure checks: a text file decoded, a published
+    # policy or notice in PDF as its pages' text separated by form feeds (dtia.policy.read).
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -878,10 +890,16 @@ def referenced_paths(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for i, r in enumerate(items("recipients")):
         candidates.append((f"recipients[{i}].contract.path", get(r, "contract", "path")))
         candidates.append((f"recipients[{i}].system_diagram", get(r, "system_diagram")))
+        notices = get(r, "notices")
+        for j, n in enumerate(notices if isinstance(notices, list) else []):
+            candidates.append((f"recipients[{i}].notices[{j}].path", get(n, "path")))
         evidence, certs = get(r, "safeguards", "evidence"), get(r, "safeguards", "certifications")
+        answered = get(r, "safeguards", "notices")
         # not a list: the field validation reports it
         for j, ev in enumerate(evidence if isinstance(evidence, list) else []):
             candidates.append((f"recipients[{i}].safeguards.evidence[{j}].path", get(ev, "path")))
+        for j, ev in enumerate(answered if isinstance(answered, list) else []):
+            candidates.append((f"recipients[{i}].safeguards.notices[{j}].path", get(ev, "path")))
         for j, cert in enumerate(certs if isinstance(certs, list) else []):
             candidates.append(
                 (
@@ -912,9 +930,14 @@ def referenced_uploads(raw: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         sg = r["safeguards"]
         # a list of the wrong type is the field validation's to report
         evidence, certs = sg.get("evidence"), sg.get("certifications")
+        notices = sg.get("notices")
         found: list[tuple[str, Any]] = [
             (f"recipients[{i}].safeguards.evidence[{j}].upload", ev)
             for j, ev in enumerate(evidence if isinstance(evidence, list) else [])
+        ]
+        found += [
+            (f"recipients[{i}].safeguards.notices[{j}].upload", ev)
+            for j, ev in enumerate(notices if isinstance(notices, list) else [])
         ]
         found += [
             (f"recipients[{i}].safeguards.certifications[{j}].evidence.upload", c.get("evidence"))
@@ -945,9 +968,23 @@ def _file_facts(
                 )
             )
             continue
-        name = upload_name(sha)
-        files[name] = FileFact(name, sha, len(data), None)
+        name = upload_name(sha, data)
+        notice = _is_notice(key_path)
+        files[name] = FileFact(name, sha, len(data), policy_text(name, data) if notice else None)
     return files, problems
+
+
+def policy_text(name: str, data: bytes) -> str | None:
+    # Imported here: dtia.policy reads the law data, which reads this module.
+    from dtia.policy.read import policy_text as read
+
+    return read(name, data)
+
+
+def _is_notice(key_path: str) -> bool:
+    """Whether the file at ``key_path`` is a published policy or notice, whose text the
+    disclosure check reads (a PDF's too)."""
+    return ".policies[" in key_path or ".notices[" in key_path
 
 
 def _folder_files(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact], list[Problem]]:
@@ -976,6 +1013,8 @@ def _folder_files(raw: dict[str, Any], base: Path) -> tuple[dict[str, FileFact],
             text = (
                 content.decode("utf-8", errors="replace")
                 if target.suffix.lower() in TEXT_SUFFIXES
+                else policy_text(rel, content)
+                if _is_notice(key_path)
                 else None
             )
             files[rel] = FileFact(rel, hashlib.sha256(content).hexdigest(), len(content), text)

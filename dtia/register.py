@@ -143,7 +143,11 @@ def _submitted_pdf(session: Session, assessment_id: str, event: str) -> Any:
 def _uploads_in(safeguards: Safeguards | None) -> set[str]:
     if safeguards is None:
         return set()
-    evidence = [*safeguards.evidence, *(c.evidence for c in safeguards.certifications)]
+    evidence = [
+        *safeguards.evidence,
+        *(c.evidence for c in safeguards.certifications),
+        *safeguards.notices,  # a published notice uploaded with the answer
+    ]
     return {e.upload for e in evidence if e is not None and e.upload}
 
 

@@ -15,7 +15,7 @@ from dtia.facts import (
     Facts,
     RecipientFacts,
     consent_findings_in_self_assessment,
-    discloses_transfer_abroad,
+    outdated_only,
     runs_processing_service,
 )
 from dtia.law import Rules
@@ -187,8 +187,8 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
     )
 
     g = intake.governance
-    texts = [t for _, _, t in facts.policy_texts if t]
-    disclosed = any(discloses_transfer_abroad(t) for t in texts)
+    # Told by a current policy: an outdated one is not the transferor's policy in force.
+    disclosed = facts.discloses("transfer_abroad")
     # Consent is not met while the transferor's own self-assessment records findings on it.
     consent_doubted = g.legal_basis == "consent" and consent_findings_in_self_assessment(facts)
     out["C10"] = Points(
@@ -246,10 +246,16 @@ def score_criteria(facts: Facts, app: Applicability, rules: Rules) -> dict[str, 
             [
                 (documented, 2),
                 (g.self_assessment is not None, 1),
-                (bool(intake.transferor.policies), 1),
+                # an outdated policy is not counted as the transferor's current policy
+                (
+                    bool(intake.transferor.policies)
+                    and not (facts.policies_read() and not facts.current_policies()),
+                    1,
+                ),
             ],
         ),
-        "data protection officer documents, self-assessment and policies",
+        "data protection officer documents, self-assessment and policies"
+        + ("; every published policy is outdated" if outdated_only(facts) else ""),
     )
 
     b = intake.business

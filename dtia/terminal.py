@@ -196,6 +196,25 @@ def render(a: Assessment, console: Console) -> None:
             )
         console.print(e)
 
+    for appi in a.appi_notes:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        lacking = [*appi.joint_use_lacking, *appi.art28_lacking]
+        grid.add_row("Notices read", ", ".join(appi.notices) or "none given")
+        grid.add_row(
+            "Its notice lacks",
+            "; ".join(f"{i.label} ({', '.join(i.citations)})" for i in lacking) or "nothing",
+        )
+        grid.add_row(
+            "Art 28 draft",
+            f"{len(appi.regime)} paragraphs on Vietnam's regime and {len(appi.measures)} on "
+            "the transferor's measures, in English and Japanese (appi_notes in --json)",
+        )
+        for n in appi.notes:
+            grid.add_row("", Text(n, style="dim"))
+        console.print(Panel(grid, title=f"APPI note: {appi.recipient_name}", title_align="left"))
+
     for p in a.pending:
         who = f" ({p.recipient})" if p.recipient else ""
         console.print(Text(f"Waiting for: {p.kind}{who} — {p.message}", style="yellow"))

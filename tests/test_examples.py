@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support import EXAMPLES, all_citations, assess_example
 
@@ -55,6 +56,9 @@ def test_fpt_smart_cloud_to_fpt_japan() -> None:
     )
     assert "C5.safeguards-pending" in ids
     assert "38,000 > 10,000" in ids["C16.national-security"][0]
+    # FPT Japan's notice is read: the joint use carries the APPI note
+    (note,) = a.appi_notes
+    assert [i.key for i in note.joint_use_lacking] == ["jp_joint_use_items"]
 
 
 def test_fpt_smart_cloud_hr_on_cloud() -> None:
@@ -82,6 +86,21 @@ def test_bizfly_cloud_support_desk() -> None:
     assert "SOC 2" in findings["C5.certification-expiring"].message
     assert "2026-12-31" in findings["C5.certification-expiring"].message
     assert "C10.policy-silent-on-transfer" in findings
+    # the policy's finding says exactly which disclosure items it lacks, one by one
+    lacking = sorted(f for f in findings if f.startswith("C10.policy"))
+    assert lacking == [
+        "C10.policy-lacks-contact",
+        "C10.policy-lacks-countries",
+        "C10.policy-lacks-data-types",
+        "C10.policy-lacks-purpose",
+        "C10.policy-lacks-recipients",
+        "C10.policy-lacks-retention",
+        "C10.policy-lacks-rights",
+        "C10.policy-lacks-uses",
+        "C10.policy-silent-on-transfer",
+    ]
+    assert "it cites no personal data protection law" not in findings["C13.policy-outdated"].message
+    assert "cites no personal data protection law" in findings["C13.policy-outdated"].message
 
 
 def test_cloudfly_card_payments() -> None:
@@ -144,17 +163,55 @@ def test_vendored_examples_match_the_shared_spec() -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
     if not shared.is_dir():
         pytest.skip("the shared spec folder is not beside this checkout")
-    # The intakes and their files are the shared ones; README.md, which states the outcomes,
-    # also lists what the law of 2026 adds (Decrees 330 and 333, Resolution 22).
-    cmp = filecmp.dircmp(shared, EXAMPLES, ignore=["README.md"])
+    assert example_differences(shared, EXAMPLES) == []
 
-    def diffs(c: filecmp.dircmp[str]) -> list[str]:
-        out = [*c.left_only, *c.right_only, *c.diff_files]
-        for sub in c.subdirs.values():
-            out += diffs(sub)
-        return out
 
-    assert diffs(cmp) == []
+def example_differences(shared: Path, ours: Path) -> list[str]:
+    """How the project's examples differ from the shared ones, beyond what they may add.
+
+    The intakes and their files are the shared ones; README.md, which states the outcomes,
+    also lists what the law of 2026 adds (Decrees 330 and 333, Resolution 22). An intake may
+    add its recipients' published notices (``recipients[].notices``, which the shared copy
+    predates) and the files they name; nothing else.
+    """
+    cmp = filecmp.dircmp(shared, ours, ignore=["README.md"])
+    out: list[str] = []
+
+    def walk(c: filecmp.dircmp[str], rel: Path) -> None:
+        named: set[str] = set()
+        for name in c.diff_files:
+            if name == "intake.yaml":
+                theirs = yaml.safe_load((Path(c.left) / name).read_text(encoding="utf-8"))
+                mine = yaml.safe_load((Path(c.right) / name).read_text(encoding="utf-8"))
+                for r in mine.get("recipients", []):
+                    named |= {n["path"] for n in r.pop("notices", [])}
+                if mine == theirs:
+                    continue
+            out.append(str(rel / name))
+        for name in c.right_only:
+            if not any(n == name or n.startswith(name + "/") for n in named):
+                out.append(str(rel / name))
+        out.extend(str(rel / name) for name in c.left_only)
+        for sub_name, sub in c.subdirs.items():
+            walk(sub, rel / sub_name)
+
+    walk(cmp, Path())
+    return out
+
+
+def test_the_examples_may_add_only_recipients_notices(tmp_path: Path) -> None:
+    # Guards the comparison above: an added notice passes, any other change does not.
+    shared, ours = tmp_path / "shared" / "x", tmp_path / "ours" / "x"
+    shared.mkdir(parents=True)
+    (shared / "intake.yaml").write_text("recipients:\n  - {id: a}\n", encoding="utf-8")
+    ours.mkdir(parents=True)
+    (ours / "intake.yaml").write_text(
+        "recipients:\n  - {id: a, notices: [{title: N, path: n.txt}]}\n", encoding="utf-8"
+    )
+    (ours / "n.txt").write_text("notice", encoding="utf-8")
+    assert example_differences(shared.parent, ours.parent) == []
+    (ours / "intake.yaml").write_text("recipients:\n  - {id: b}\n", encoding="utf-8")
+    assert example_differences(shared.parent, ours.parent) == ["x/intake.yaml", "x/n.txt"]
 
 
 def test_uncertain_readings_are_said_in_the_output() -> None:

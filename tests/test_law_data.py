@@ -741,6 +741,63 @@ def test_policy_items_have_cues_for_the_languages_they_are_read_in() -> None:
         assert given == langs, f"{item.key}: no cues for {sorted(langs - given)}"
 
 
+# Japanese law is cited by article ("APPI Art 27(5)(iii)": article, paragraph, Japanese item
+# numbers as lower-case roman numerals), or the 2026 amendment by its Act number.
+APPI_CITATION = re.compile(
+    r"^(?:(APPI|PPC Rules) Art (\d+)(\(\d+\))?(\((?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)\))?"
+    r"|APPI Amendment Act No\. 56 of 2026)$"
+)
+# The official English translations the APPI articles are read in (the text is not vendored).
+OFFICIAL_JP = ("https://www.japaneselawtranslation.go.jp/", "https://www.ppc.go.jp/")
+
+
+def resolve_jp(citation: str) -> str | None:
+    """Why a citation of Japanese law names nothing the law data keeps, or None."""
+    m = APPI_CITATION.match(citation)
+    if m is None:
+        return "not of the form 'APPI Art 27(5)(iii)' or 'PPC Rules Art 17(2)'"
+    files, _ = law_files()
+    kept = {a.citation for a in files.foreign_articles}
+    # the article kept, the paragraph whose item is cited, or an article one of whose
+    # paragraphs is kept ("APPI Art 28" for Art 28(2))
+    if citation in kept or (m.group(4) and citation[: -len(m.group(4))] in kept):
+        return None
+    if any(k.startswith(citation + "(") for k in kept):
+        return None
+    return "no article of appi.yaml is this one (or the paragraph of this item)"
+
+
+def _jp_citations() -> list[tuple[str, str]]:
+    data = [(w, c) for w, c in DATA_CITATIONS if c.startswith(("APPI", "PPC"))]
+    pattern = re.compile(
+        r"(?:APPI|PPC Rules) Art \d+(?:\(\w+\))*|APPI Amendment Act No\. \d+ of \d{4}"
+    )
+    code = [
+        (f"{path.relative_to(ROOT)}:{n}", m.group(0))
+        for path in CODE_FILES
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for m in pattern.finditer(line)
+    ]
+    return data + code
+
+
+def test_japanese_law_is_cited_by_article_to_what_appi_yaml_keeps() -> None:
+    cited = _jp_citations()
+    assert len(cited) > 15  # the policy items, the APPI note and its module
+    for where, c in cited:
+        assert CITATION_RE.match(c), f"{where}: malformed citation {c!r}"
+        problem = resolve_jp(c)
+        assert problem is None, f"{where}: {c}: {problem}"
+    # guards the check itself
+    assert resolve_jp("APPI Art 27(5)(iii)") is None
+    assert resolve_jp("PPC Rules Art 17(2)(ii)") is None
+    assert resolve_jp("APPI Art 27(5)(iv)") is not None
+    assert resolve_jp("APPI Art 28") is None
+    assert resolve_jp("APPI Art 99") is not None
+    assert resolve_jp("APPI Art 2") is not None
+    assert resolve_jp("APPI Art 27(5)(3)") is not None
+
+
 def test_japanese_law_cited_by_policy_items_is_read_from_named_sources() -> None:
     files, _ = law_files()
     articles = {a.citation: a for a in files.foreign_articles}
@@ -751,6 +808,9 @@ def test_japanese_law_cited_by_policy_items_is_read_from_named_sources() -> None
                 assert parent in articles or cite in articles, f"{item.key}: {cite}"
     for article in files.foreign_articles:
         assert article.sources and article.text_ja, article.citation
+        # the text is not vendored: the first source is the official one, with its address
+        first = article.sources[0]
+        assert first.url and first.url.startswith(OFFICIAL_JP), article.citation
     amendment = articles["APPI Amendment Act No. 56 of 2026"]
     assert amendment.effective_from == date(2027, 1, 17) and amendment.uncertain
 
@@ -761,7 +821,9 @@ def test_policy_rights_are_worded_as_law_91_article_4() -> None:
     for right in files.policy_rights:
         assert right.citations[0].startswith("Law 91/2025 Art 4(1)"), right.code
         assert any(re.search(p, art4, re.IGNORECASE) for p in right.vi), right.code
-    letters = {re.sub(r"^Law 91/2025 Art 4\(1\)", "", c) for r in files.policy_rights for c in r.citations}
+    letters = {
+        re.sub(r"^Law 91/2025 Art 4\(1\)", "", c) for r in files.policy_rights for c in r.citations
+    }
     assert letters == {"(a)", "(b)", "(c)", "(d)", "(đ)"}
 
 

@@ -134,7 +134,10 @@ def test_a_new_recipient_after_acceptance_drafts_a_periodic_update(
 def test_a_changed_attachment_is_an_intake_change(register: Register, bizfly: Path) -> None:
     _save(register, bizfly, date(2026, 11, 22))
     (bizfly.parent / "policies" / "bizfly-cloud-privacy-policy.en.txt").write_text(
-        "We transfer personal data abroad to our support-desk provider.", encoding="utf-8"
+        # a current policy (it cites Law 91/2025), which now discloses the transfer
+        "Under Law No. 91/2025/QH15, we transfer personal data abroad to our support-desk "
+        "provider.",
+        encoding="utf-8",
     )
     assert register.stale(as_of=date(2026, 11, 23)) == [("bizfly-support-desk-us", ["intake"])]
     result = register.reassess(

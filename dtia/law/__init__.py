@@ -35,6 +35,7 @@ from dtia.law.models import (
     FindingBasis,
     FineCap,
     FineScale,
+    ForeignArticle,
     FormField,
     FormSection,
     LawFiles,
@@ -44,6 +45,7 @@ from dtia.law.models import (
     MemoDuty,
     Period,
     ProvidedService,
+    RegimeParagraph,
     RevenueBand,
     RevenueBase,
     Sanction,
@@ -189,6 +191,18 @@ class Rules:
             b.id == finding_id and b.case == case and b.in_force(self.on)
             for b in self.files.finding_bases
         )
+
+    def vn_regime(self) -> list[RegimeParagraph]:
+        """The description of Vietnam's regime in force on this date, for a Japanese party."""
+        return [p for p in self.files.appi_vn_regime if p.in_force(self.on)]
+
+    def foreign_article(self, citation: str) -> ForeignArticle:
+        """An article of Japanese law kept in the law data (appi.yaml), by its citation."""
+        # Not by date: the note names an amendment before it applies (the APPI of 2026).
+        found = [a for a in self.files.foreign_articles if a.citation == citation]
+        if not found:
+            raise RulesError(f"law data does not keep the foreign article {citation!r}")
+        return found[0]
 
     def instrument_from(self, instrument_id: str) -> date:
         """The day an instrument took effect."""

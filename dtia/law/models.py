@@ -664,6 +664,15 @@ class ForeignArticle(Cited):
     uncertain: str | None = None
 
 
+class RegimeParagraph(Cited):
+    """A paragraph of the description of Vietnam's regime given to a Japanese party (APPI
+    Art 28(2)): English, and a Japanese draft for that party to review."""
+
+    key: str
+    text_en: str
+    text_ja: str
+
+
 def expand_placeholders(
     pattern: str, lang: Lang, lexicon: PolicyLexicon, places: PolicyPlaces
 ) -> str:
@@ -765,6 +774,7 @@ class LawFiles(Strict):
     foreign_articles: tuple[ForeignArticle, ...]
     memo_duties: tuple[MemoDuty, ...]
     vocabulary: Vocabulary
+    appi_vn_regime: tuple[RegimeParagraph, ...]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> LawFiles:

@@ -202,7 +202,10 @@ def _html_lines(text: str) -> tuple[SourceLine, ...]:
     return tuple(parser.lines)
 
 
-def _pdf_lines(name: str, data: bytes) -> tuple[SourceLine, ...]:
+PAGE_BREAK = "\f"  # between the pages of a PDF's text (policy_text)
+
+
+def _pdf_pages(name: str, data: bytes) -> list[str]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -210,27 +213,60 @@ def _pdf_lines(name: str, data: bytes) -> tuple[SourceLine, ...]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise PolicyError(name, "the PDF is encrypted; export an unprotected copy to check it")
-        out: list[SourceLine] = []
-        number = 0
-        for page_no, page in enumerate(reader.pages, start=1):
-            raws = (page.extract_text() or "").split("\n")
-            widest = max((len(r.strip()) for r in raws), default=0)
-            for raw in raws:
-                number += 1
-                if _continues(out, raw, page_no, widest):
-                    # A paragraph wrapped onto this line: one line of text, numbered where
-                    # it starts, so a sentence is not cut at the page's margin.
-                    last = out[-1]
-                    out[-1] = SourceLine(
-                        last.number, f"{last.text.rstrip()} {raw.strip()}", page_no
-                    )
-                else:
-                    out.append(SourceLine(number, raw, page=page_no))
+        return [(page.extract_text() or "").replace(PAGE_BREAK, " ") for page in reader.pages]
     except PolicyError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise PolicyError(name, f"not a readable PDF ({type(exc).__name__})") from None
+
+
+def _pdf_lines(name: str, data: bytes) -> tuple[SourceLine, ...]:
+    return _page_lines(_pdf_pages(name, data))
+
+
+def _page_lines(pages: list[str]) -> tuple[SourceLine, ...]:
+    out: list[SourceLine] = []
+    number = 0
+    for page_no, text in enumerate(pages, start=1):
+        raws = text.split("\n")
+        widest = max((len(r.strip()) for r in raws), default=0)
+        for raw in raws:
+            number += 1
+            if _continues(out, raw, page_no, widest):
+                # A paragraph wrapped onto this line: one line of text, numbered where
+                # it starts, so a sentence is not cut at the page's margin.
+                last = out[-1]
+                out[-1] = SourceLine(last.number, f"{last.text.rstrip()} {raw.strip()}", page_no)
+            else:
+                out.append(SourceLine(number, raw, page=page_no))
     return tuple(out)
+
+
+def policy_text(name: str, data: bytes) -> str | None:
+    """The text of a policy file as an intake keeps it (``FileFact.text``): a text file
+    decoded, a PDF as its pages' text joined by form feeds; None when it cannot be read
+    (the disclosure check then says so). Kept with the intake, so a re-assessment from the
+    register reads the same text without the file."""
+    if sniff_format(name, data) == "pdf":
+        try:
+            return PAGE_BREAK.join(_pdf_pages(name, data))
+        except PolicyError:
+            return None
+    try:
+        return _decode(name, data)
+    except PolicyError:
+        return None
+
+
+def document_from_text(name: str, text: str) -> Document:
+    """The document a policy's kept text (``policy_text``) reads as; ``PolicyError`` when it
+    holds no text."""
+    if sniff_format(name, b"") == "pdf":
+        lines = _page_lines(text.split(PAGE_BREAK))
+        if not any(line.text.strip() for line in lines):
+            raise PolicyError(name, "no text to check (a PDF of scanned images?)")
+        return Document(name, "pdf", lines)
+    return read_document(name, text.encode("utf-8"))
 
 
 def _continues(out: list[SourceLine], raw: str, page: int, widest: int) -> bool:

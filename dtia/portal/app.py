@@ -41,7 +41,7 @@ from dtia.config import Settings
 from dtia.diff import diff_versions
 from dtia.dossier.render import environment, template_source
 from dtia.errors import DtiaError, IntakeError, Problem
-from dtia.evidence import pdf_problem
+from dtia.evidence import notice_problem, pdf_problem
 from dtia.filing import (
     CHANNELS,
     STATES,
@@ -776,6 +776,24 @@ def create_app(
                             for e in exc.errors(include_url=False)
                         ]
                     evidence.append((title[:200], data))
+            # The recipient's published privacy notice: its disclosures are checked (APPI, or
+            # what it tells of the transfer), so it must be a PDF or text that can be read.
+            notices: list[tuple[str, bytes]] = []
+            upload = form.get("notice_file")
+            if isinstance(upload, UploadFile) and upload.filename:
+                data = await _read_limited(upload, MAX_EVIDENCE)
+                problem = await run_in_threadpool(notice_problem, upload.filename, data)
+                if problem is not None:
+                    raise PortalError(400, f"{upload.filename}: notice {problem}")
+                title = values.get("notice_title", "").strip() or upload.filename
+                try:
+                    Evidence.model_validate({"title": title[:200]})
+                except ValidationError as exc:
+                    title_problems += [
+                        Problem("notice_title", e["msg"].removeprefix("Value error, "))
+                        for e in exc.errors(include_url=False)
+                    ]
+                notices.append((title[:200], data))
             problems, more = title_problems, 0
             try:
                 # the same checks and messages as `dtia safeguards submit`, dated today
@@ -797,7 +815,8 @@ def create_app(
                 )
             # evidence files are written and the answer stored off the event loop
             done, stored = await run_in_threadpool(
-                partial(links.answer, token, safeguards, evidence=evidence), now=clock()
+                partial(links.answer, token, safeguards, evidence=evidence, notices=notices),
+                now=clock(),
             )
             resumed = None
             if done.flow_run_id:

@@ -187,12 +187,13 @@ class Links:
         *,
         evidence: list[tuple[str, bytes]],
         now: datetime,
+        notices: list[tuple[str, bytes]] | None = None,
     ) -> tuple[Questionnaire, Safeguards]:
         """Store the answer (and its evidence files) and close the link, all at once; the
         caller then resumes the waiting run, if any, with the stored answer returned. The
         evidence files are written first (content-addressed), then the answer that names
         them by their SHA-256."""
-        if any(e.upload for e in safeguards.evidence):
+        if any(e.upload for e in [*safeguards.evidence, *safeguards.notices]):
             raise LinkError("an answer names its evidence files by uploading them")
         with Session(self.engine) as session:  # nothing is written for a dead link
             self._valid(session, token, now)
@@ -200,6 +201,12 @@ class Links:
         uploaded = [
             Evidence.model_validate({"title": title, "upload": sha})
             for (title, _data), sha in zip(evidence, stored, strict=True)
+        ]
+        # the recipient's published notices, kept like its evidence (content-addressed)
+        notice_shas = [self.register.evidence.put(data) for _title, data in notices or []]
+        uploaded_notices = [
+            Evidence.model_validate({"title": title, "upload": sha})
+            for (title, _data), sha in zip(notices or [], notice_shas, strict=True)
         ]
 
         def work(session: Session) -> tuple[Questionnaire, Safeguards]:
@@ -216,7 +223,12 @@ class Links:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
                 raise LinkError("this questionnaire has been answered already; the link works once")
-            answer = safeguards.model_copy(update={"evidence": [*safeguards.evidence, *uploaded]})
+            answer = safeguards.model_copy(
+                update={
+                    "evidence": [*safeguards.evidence, *uploaded],
+                    "notices": [*safeguards.notices, *uploaded_notices],
+                }
+            )
             repo.add_attestation(
                 session, name=row.recipient_name, country=row.recipient_country, safeguards=answer
             )
@@ -232,6 +244,7 @@ class Links:
                     "attested_by": answer.attested_by,
                     "attested_on": answer.attested_on.isoformat(),
                     "evidence": stored,
+                    **({"notices": notice_shas} if notice_shas else {}),
                 },
             )
             session.flush()
