@@ -234,7 +234,7 @@ def test_decree_356_article_18_3_items_are_printed(complete: tuple[DossierView, 
         # (i) the recipient's processing, storage and security plan, from its answers
         "Mã hóa khi truyền: Có; mã hóa khi lưu trữ: Có",
         "Thông báo sự cố cho bên chuyển trong vòng 48 giờ",
-        "ISO/IEC 27001 (JQA, hiệu lực đến 30/06/2027)",
+        "Chứng nhận ISO/IEC 27001 do JQA cấp",
         # the DPO's appointment and the proof of the Art 13(2) conditions
         "Quyết định chỉ định nhân sự bảo vệ dữ liệu cá nhân",
         "Bằng cấp và chứng chỉ đào tạo của nhân sự bảo vệ dữ liệu cá nhân",

@@ -122,7 +122,7 @@ def test_a_recipient_uploads_its_notice_with_its_answer(setup: Setup) -> None:
     assert stored is not None
     sha = hashlib.sha256(notice).hexdigest()
     (uploaded,) = stored.notices
-    assert (uploaded.title, uploaded.upload, uploaded.path) == ("共同利用について", sha, None)
+    assert (str(uploaded.title), uploaded.upload, uploaded.path) == ("共同利用について", sha, None)
     assert stored.evidence == []
     assert setup.register.stored_file(sha) == notice
 
@@ -150,7 +150,7 @@ def test_a_pdf_notice_is_accepted(setup: Setup) -> None:
         country="JP",
         on=NOW.date(),
     )
-    assert stored is not None and stored.notices[0].title == "notice.pdf"
+    assert stored is not None and str(stored.notices[0].title) == "notice.pdf"
     loaded = setup.register.with_attestations(load_intake(INTAKE), INTAKE.parent, NOW.date())
     sha = hashlib.sha256(pdf).hexdigest()
     assert f"recipient-uploads/{sha}.pdf" in loaded.files
