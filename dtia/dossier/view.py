@@ -61,6 +61,9 @@ class Item:
     text: list[str] = field(default_factory=list)
     heading: Text2 | None = None
     steps: list[tuple[Text2, list[str]]] = field(default_factory=list)
+    # Printed in the review pack only, never in the filing pack: scores, finding codes and
+    # the working of the assessment are no part of what the authority receives.
+    internal: bool = False
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules)
     labels = [_t(rules, f"step_{i}", "09") for i in range(1, 6)]
     return Item(
         "steps",
+        internal=True,  # built from scores and finding codes: the review pack's working
         steps=list(
             zip(
                 labels,
@@ -417,11 +421,9 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
             Row(Text2("Email", "Email"), t.email),
         ]
     documents = [
-        "Báo cáo đánh giá tác động chuyển dữ liệu cá nhân xuyên biên giới theo Mẫu số 09 / Transfer impact assessment report (Form 09)"
+        "Báo cáo đánh giá tác động chuyển dữ liệu cá nhân xuyên biên giới theo Mẫu số 09"
     ]
-    documents += [f"{r.contract.reference} — {r.name}" for r in intake.recipients if r.contract]
-    documents += [p.title for p in t.policies]
-    documents += [att.title for att in intake.attachments if att.kind != "contract"]
+    documents += [title for _, title in dossier_documents(intake)]
     cover = Cover(
         form=form,
         org_header=t.name_vi.upper() if form == "01a" else None,
@@ -774,6 +776,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                 ),
                 Item(
                     "row",
+                    internal=True,  # scores: the review pack's
                     row=Row(
                         Text2("Rủi ro", "Risks"),
                         f"Inherent risk {a.risk.inherent.score} ({a.risk.inherent.level}); residual risk "
@@ -823,19 +826,56 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
         )
     out.append(Section("A.III.3", "3.", sec["A.III.3"], rec_items, level=3))
 
-    # A.IV
-    docs = [f"{p.title} ({p.path})" for p in intake.transferor.policies]
-    docs += [f"{att.title} ({att.path})" for att in intake.attachments]
+    # A.IV: the documents the dossier contains, by title (the filing pack embeds each).
+    docs = [title for _, title in dossier_documents(intake)]
     out.append(
         Section(
             "A.IV",
             "IV.",
             sec["A.IV"],
-            [Item("text", text=list(dict.fromkeys(docs)) or ["—"])],
+            [Item("text", text=list(dict.fromkeys(docs)) or ["Không có"])],
             level=2,
         )
     )
     return out
+
+
+def dossier_documents(intake: TransferIntake) -> list[tuple[str, str]]:
+    """The documents the dossier contains besides the report, as (path, title), each once:
+    the contract copies (Decree 356/2025 Art 18(2)(b)), the transferor's policies (18(2)(c)),
+    the data protection officer's appointment and qualifications (Art 13(2)), the diagrams
+    (18(3)(c), (e)) and every attachment (translations included). Evidence a recipient
+    uploaded with its answers is the review's, not the filing's."""
+    t = intake.transferor
+    out: list[tuple[str, str]] = []
+    for r in intake.recipients:
+        if r.contract and r.contract.path:
+            out.append(
+                (r.contract.path, f"Bản sao hợp đồng {r.contract.reference} với {r.name}")
+            )
+    out += [(p.path, p.title) for p in t.policies]
+    pdp = t.pdp
+    if pdp.appointment_document:
+        out.append(
+            (
+                pdp.appointment_document,
+                "Quyết định chỉ định bộ phận, nhân sự bảo vệ dữ liệu cá nhân",
+            )
+        )
+    out += [
+        (path, "Tài liệu chứng minh nhân sự bảo vệ dữ liệu cá nhân đáp ứng điều kiện")
+        for path in pdp.qualification_documents
+    ]
+    if pdp.service_contract:
+        out.append((pdp.service_contract, "Hợp đồng sử dụng dịch vụ bảo vệ dữ liệu cá nhân"))
+    out += [(f.diagram, "Sơ đồ luồng chuyển dữ liệu cá nhân") for f in intake.flows if f.diagram]
+    if intake.security.system_diagram:
+        out.append((intake.security.system_diagram, "Sơ đồ thiết kế hệ thống"))
+    out += [(att.path, att.title) for att in intake.attachments]
+    seen: dict[str, str] = {}
+    for path, title in out:
+        seen.setdefault(path, title)
+    return list(seen.items())
 
 
 def a_count(n: int) -> str:
