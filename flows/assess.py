@@ -82,7 +82,7 @@ def save_task(
         actor="prefect",
         source_path=source_path,
         files=files,
-        dossier=(dossier.kind, dossier.pdf),
+        dossier=[(p.kind, p.pdf) for p in dossier.packs],
     )
     assert saved.dossier is not None
     return saved, saved.dossier
@@ -143,7 +143,7 @@ def artifacts_task(assessment: Assessment, stored: tuple[Saved, str] | None) -> 
             key=f"dossier-{key}",
             link=path.resolve().as_uri(),
             link_text=f"{saved.transfer_id} v{saved.version} ({digest[:12]})",
-            description="The stored dossier PDF",
+            description="The stored review pack (or exemption memo) PDF",
         )
 
 
@@ -185,7 +185,9 @@ def assess_transfer(
     get_run_logger().info(
         "%s: dossier %s, residual risk %s",
         assessment.transfer_id,
-        "required" if assessment.applicability.dossier_required else "not required",
+        ("required, " + ("ready to file" if dossier.ready else "not ready to file"))
+        if assessment.applicability.dossier_required
+        else "not required",
         assessment.risk.residual.level,
     )
     return assessment.to_dict()
