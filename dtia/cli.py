@@ -460,11 +460,15 @@ def dossier(
     console.print(f"Written: {out / 'assessment.json'}")
     if made.filing is not None and not made.ready:
         _print_blockers(made.readiness, console)
-        raise typer.Exit(NOT_READY)
+        raise NotReady(f"{intake_path}: not ready to file; {out / made.filing.filename} is a draft")
 
 
 # Exit code of 'dtia dossier' and 'dtia dossier check' when something blocks filing.
 NOT_READY = 3
+
+
+class NotReady(DtiaError):
+    """The dossier is not ready to file (exit 3): what blocks it was printed on stdout."""
 # The PDFs a new one makes stale in the output folder, by the kind written.
 STALE = {
     "filing": ("filing-draft", "exemption-memo"),
@@ -494,7 +498,7 @@ def _check(intake_path: Path, as_of: str | None, console: Console) -> None:
     for line in checklist_lines(ready):
         console.print(line, soft_wrap=True)
     if ready.required and not ready.ready:
-        raise typer.Exit(NOT_READY)
+        raise NotReady(f"{intake_path}: not ready to file")
 
 
 class VerificationFailed(DtiaError):
@@ -1279,6 +1283,9 @@ def main() -> None:
     except PolicyError as exc:
         _error("error:", str(exc))
         sys.exit(2)
+    except NotReady as exc:
+        _error("not ready:", str(exc))
+        sys.exit(NOT_READY)
     except DtiaError as exc:
         _error("error:", str(exc))
         sys.exit(1)

@@ -111,7 +111,7 @@ NO = Text2("Không", "No")
 
 
 def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("Có / Yes" if value else "Không / No")
+    return None if value is None else ("Có" if value else "Không")
 
 
 def _t(rules: Rules, key: str, form: str) -> Text2:
@@ -148,26 +148,28 @@ def _recipient_security(r: Recipient) -> str | None:
     parts = []
     if s.encryption_in_transit is not None or s.encryption_at_rest is not None:
         parts.append(
-            f"Encryption in transit: {'yes' if s.encryption_in_transit else 'no'}; "
-            f"at rest: {'yes' if s.encryption_at_rest else 'no'}"
+            f"Mã hóa khi truyền: {'có' if s.encryption_in_transit else 'không'}; "
+            f"khi lưu trữ: {'có' if s.encryption_at_rest else 'không'}"
         )
     for label, value in (
-        ("Access control", s.access_control),
-        ("Security testing", s.security_testing),
-        ("Onward transfers", s.onward_transfer_controls),
-        ("Retention and deletion", s.retention_and_deletion),
-        ("Requests from public authorities", s.government_access_policy),
-        ("Local law", s.local_law),
+        ("Kiểm soát truy cập", s.access_control),
+        ("Kiểm thử an ninh", s.security_testing),
+        ("Chuyển tiếp dữ liệu", s.onward_transfer_controls),
+        ("Lưu trữ và xóa", s.retention_and_deletion),
+        ("Yêu cầu của cơ quan nhà nước", s.government_access_policy),
+        ("Pháp luật nơi nhận", s.local_law),
     ):
         if value:
             parts.append(f"{label}: {value}")
     if s.incident_notification_hours is not None:
         parts.append(
-            f"Breach notice to the transferor within {s.incident_notification_hours} hours"
+            f"Thông báo vi phạm cho bên chuyển trong vòng {s.incident_notification_hours} giờ"
         )
     if s.data_subject_request_days is not None:
-        parts.append(f"Data-subject requests carried out within {s.data_subject_request_days} days")
-    parts.append(f"Attested by {s.attested_by} on {s.attested_on.isoformat()}")
+        parts.append(
+            f"Thực hiện yêu cầu của chủ thể dữ liệu trong vòng {s.data_subject_request_days} ngày"
+        )
+    parts.append(f"Xác nhận bởi {s.attested_by} ngày {s.attested_on.strftime('%d/%m/%Y')}")
     return "; ".join(parts)
 
 
@@ -175,7 +177,7 @@ def _certifications(r: Recipient) -> str | None:
     if r.safeguards is None or not r.safeguards.certifications:
         return None
     return "; ".join(
-        f"{c.name} ({c.issuer}, valid until {c.expires_on.isoformat()})"
+        f"{c.name} ({c.issuer}, hiệu lực đến ngày {c.expires_on.strftime('%d/%m/%Y')})"
         for c in r.safeguards.certifications
     )
 
@@ -285,6 +287,22 @@ def _steps(section_id: str, a: Assessment, intake: TransferIntake, rules: Rules)
 
 
 PartyRow = tuple[str, str | None, str, str | None, str, str | None]
+
+# A recipient's role in Law 91/2025's own terms (Art 2): the Law knows no joint controller,
+# so each controller is "bên kiểm soát"; a sub-processor is a processor.
+ROLE_VI = {
+    "controller": "bên kiểm soát dữ liệu cá nhân",
+    "joint_controller": "bên kiểm soát dữ liệu cá nhân",
+    "processor": "bên xử lý dữ liệu cá nhân",
+    "sub_processor": "bên xử lý dữ liệu cá nhân",
+}
+
+
+def country_vi(code: str) -> str:
+    """A country by its Vietnamese name (CLDR, through Babel), else its code."""
+    from babel import Locale
+
+    return str(Locale("vi").territories.get(code.upper(), code))
 
 
 def _party_rows(parties: Sequence[PartyRow]) -> list[list[str]]:
@@ -594,7 +612,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                     [
                         f.subject_group,
                         f.purpose,
-                        "Có / Yes" if f.includes_sensitive else "Không / No",
+                        "Có" if f.includes_sensitive else "Không",
                         f.post_transfer_processing,
                         recipients[f.recipient],
                     ]
@@ -603,7 +621,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
             ),
         )
     )
-    diagrams = [f.diagram for f in intake.flows if f.diagram]
+    diagrams = list(dict.fromkeys(f.diagram for f in intake.flows if f.diagram))
     items.append(
         Item(
             "row",
@@ -691,7 +709,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
             "A.II.6",
             None
             if b.domestic_transfer is None
-            else f"{_yes_no(b.domestic_transfer)}; có thu phí / for a fee: {_yes_no(b.domestic_transfer_for_fee) or '—'}",
+            else f"{_yes_no(b.domestic_transfer)}; có thu phí: {_yes_no(b.domestic_transfer_for_fee) or '—'}",
         ),
         _row(rules, "A.II.7", _yes_no(b.data_exchange_trading)),
         _row(rules, "A.II.8", _yes_no(b.processing_service_business)),
@@ -711,7 +729,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                 [
                     *intake.security.standards,
                     *(
-                        [f"Sơ đồ / diagram: {intake.security.system_diagram}"]
+                        [f"Sơ đồ thiết kế hệ thống: {intake.security.system_diagram}"]
                         if intake.security.system_diagram
                         else []
                     ),
@@ -820,7 +838,9 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                 "A.III.3.4",
                 " ".join(evaluation)
                 or (
-                    "Protection level adequate on the evidence provided." if r.safeguards else None
+                    "Mức độ bảo vệ đáp ứng yêu cầu theo các tài liệu đã cung cấp."
+                    if r.safeguards
+                    else None
                 ),
             )
         )
@@ -928,7 +948,7 @@ def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section
             _contact_text(r.pdp_contact),
             _contract_text(r.contract),
             r.service,
-            f"{r.country}; {r.role.replace('_', ' ')}",
+            f"{country_vi(r.country)}; {ROLE_VI[r.role]}",
         )
         for r in intake.recipients
     ]
