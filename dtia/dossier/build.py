@@ -32,7 +32,7 @@ from dtia.dossier.render import (
 from dtia.dossier.view import DossierView, build_view, dossier_documents
 from dtia.errors import DtiaError
 from dtia.intake import UPLOADED, FileFact, LoadedIntake, TransferIntake, input_digest
-from dtia.law import load_rules
+from dtia.law import Rules, load_rules
 from dtia.readiness import Readiness, readiness
 
 INTAKE_NAME = "intake.json"
@@ -169,12 +169,14 @@ def _describe(name: str) -> str:
 
 
 def filing_record(
-    a: Assessment, documents: Mapping[str, bytes], *, draft: bool
+    a: Assessment, documents: Mapping[str, bytes], *, draft: bool, place: str
 ) -> dict[str, object]:
     """What a filing pack embeds besides its documents: enough to find and check the review
     pack it is re-rendered from (the transfer, the date, the hash of the assessment's input),
-    and nothing of the assessment itself (no findings, scores or gaps)."""
+    the place its cover notice is dated at (for the signature), and nothing of the assessment
+    itself (no findings, scores or gaps)."""
     return {
+        "place": place,
         "schema": "dtia.filing/v1",
         "transfer_id": a.transfer_id,
         "as_of": a.as_of.isoformat(),
@@ -183,6 +185,22 @@ def filing_record(
         "draft": draft,
         "documents": {name: _sha(data) for name, data in sorted(documents.items())},
     }
+
+
+def review_html(loaded: LoadedIntake, a: Assessment, rules: Rules) -> str:
+    """The review pack's HTML (before WeasyPrint): for tests and benchmarks, and ``build``."""
+    return _review_html(build_view(loaded, a, rules), a, readiness(a, loaded.intake, rules), rules)
+
+
+def filing_html(loaded: LoadedIntake, a: Assessment, rules: Rules) -> str:
+    """The filing pack's HTML, or its draft's when the dossier is not ready."""
+    ready = readiness(a, loaded.intake, rules)
+    return render_filing_html(build_view(loaded, a, rules), draft=not ready.ready)
+
+
+def _review_html(view: DossierView, a: Assessment, ready: Readiness, rules: Rules) -> str:
+    criteria = {c.criterion: rules.criterion(c.criterion).name_en for c in a.risk.contributions}
+    return render_review_html(view, a, ready, criteria)
 
 
 def _filing_pack(
@@ -197,7 +215,7 @@ def _filing_pack(
     the documents the dossier must contain (Decree 356/2025 Art 18(2)(b)-(c)) by their titles."""
     titles = dict(dossier_documents(loaded.intake))
     documents = {name: data for name, data in file_bytes.items() if name in titles}
-    record = filing_record(a, documents, draft=draft)
+    record = filing_record(a, documents, draft=draft, place=view.cover.place)
     parts: list[tuple[str, bytes, str]] = [
         (
             FILING_NAME,
@@ -241,9 +259,7 @@ def build(
     if not required:
         pdf = render_pdf(render_memo_html(view, a), as_of=a.as_of, attachments=parts)
         return Dossier(MEMO, f"{MEMO}.pdf", pdf, a, man, ready)
-    criteria = {c.criterion: rules.criterion(c.criterion).name_en for c in a.risk.contributions}
-    html = render_review_html(view, a, ready, criteria)
-    pdf = render_pdf(html, as_of=a.as_of, attachments=parts)
+    pdf = render_pdf(_review_html(view, a, ready, rules), as_of=a.as_of, attachments=parts)
     filing = _filing_pack(loaded, a, view, file_bytes, draft=not ready.ready)
     return Dossier(REVIEW, f"{REVIEW}.pdf", pdf, a, man, ready, filing)
 
