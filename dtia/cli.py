@@ -390,6 +390,8 @@ def dossier(
                 raise UsageProblem(f"--review {review}: cannot read it: {exc.strerror}") from None
         if _verify_signed(pdf, content, trust, console, review_pdf):
             return
+        if review_pdf is None:
+            review_pdf = _stored_review_pack(content)
         with err.status("verifying: rendering again from the embedded parts…"):
             result = verify(content, review_pdf)
         if not result.ok:
@@ -630,11 +632,33 @@ def _verify_signed(
         why = "; ".join(f"{s.field} ({s.signer}): {s.trust_problem}" for s in untrusted)
         raise VerificationFailed(f"{pdf}: rejected: the signer is not trusted by {trust}: {why}")
     with err.status("verifying the signed document: rendering again from the embedded parts…"):
-        result = verify(signed.original, review)
+        result = verify(
+            signed.original, review if review is not None else _stored_review_pack(signed.original)
+        )
     if not result.ok:
         raise VerificationFailed(f"{pdf}: the signed document does not verify: {result.message}")
     console.print(f"{pdf}: signed document {result.message}")
     return True
+
+
+def _stored_review_pack(pdf: bytes) -> bytes | None:
+    """For a filing pack verified without --review: its review pack from the register, when
+    the transfer is stored there (a register that does not exist is not created)."""
+    from dtia.config import Settings
+    from dtia.dossier.build import FILING_NAME, embedded_files
+
+    try:
+        record = json.loads(embedded_files(pdf).get(FILING_NAME, b"null"))
+        transfer_id, as_of = str(record["transfer_id"]), date.fromisoformat(record["as_of"])
+        input_sha = str(record["input_sha256"])
+    except (DtiaError, ValueError, KeyError, TypeError):
+        return None  # not a filing pack (or a damaged one: verify says which)
+    settings = Settings()
+    if settings.database_url is None and not (settings.data_dir / "dtia.db").is_file():
+        return None
+    from dtia.register import Register
+
+    return Register(settings).review_pack(transfer_id, as_of, input_sha)
 
 
 def _actor() -> str:

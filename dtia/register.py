@@ -53,6 +53,7 @@ from dtia.store.db import NotFound, StoreError, ensure_schema, make_engine, unit
 from dtia.store.files import EVIDENCE, INTAKE_FILES, Blobs
 from dtia.store.models import (
     AssessmentRow,
+    DossierRow,
     FilingRow,
     IntakeVersionRow,
     QuestionnaireRow,
@@ -218,6 +219,24 @@ class Register:
         """A file the register keeps (a copy of an intake's file, or uploaded evidence),
         found by its SHA-256 alone."""
         return self.intake_files.get(sha256) or self.evidence.get(sha256)
+
+    def review_pack(self, transfer_id: str, as_of: date, input_sha256: str) -> bytes | None:
+        """The stored review pack of the assessment with these facts (the one a filing pack
+        names in its filing record), or None when the register has none."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(DossierRow)
+                .join(AssessmentRow, col(AssessmentRow.id) == col(DossierRow.assessment_id))
+                .where(
+                    AssessmentRow.transfer_id == transfer_id,
+                    AssessmentRow.as_of == as_of,
+                    AssessmentRow.input_sha256 == input_sha256,
+                    col(DossierRow.kind).in_(("review", "dossier")),
+                )
+                .order_by(col(DossierRow.created_at).desc())
+            ).all()
+            digests = [r.sha256 for r in rows]
+        return next((pdf for d in digests if (pdf := self.dossiers.get(d)) is not None), None)
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -161,8 +161,9 @@ def test_dossier_not_ready_exits_3_with_a_draft_and_what_to_supply(tmp_path: Pat
 
     ok = run("dossier", "verify", str(review))
     assert ok.returncode == 0 and "verified" in ok.stdout
-    alone = run("dossier", "verify", str(draft))
+    alone = run("dossier", "verify", str(draft), data_dir=tmp_path / "no-register")
     assert alone.returncode == 1 and "--review REVIEW.pdf" in alone.stderr
+    assert not (tmp_path / "no-register").exists()  # looked for, not created
     paired = run("dossier", "verify", str(draft), "--review", str(review))
     assert paired.returncode == 0 and "filing-pack draft" in paired.stdout, paired.stderr
     data = bytearray(review.read_bytes())
@@ -194,13 +195,17 @@ def test_a_ready_dossier_writes_the_filing_pack_and_drops_a_stale_draft(tmp_path
     out = tmp_path / "o"
     out.mkdir()
     (out / "filing-draft.pdf").write_bytes(b"%PDF- a draft left from an earlier run")
-    r = run("dossier", str(READY), "--as-of", "2026-11-22", "--out", str(out))
+    data = tmp_path / "data"
+    r = run("dossier", str(READY), "--as-of", "2026-11-22", "--out", str(out), "--save", data_dir=data)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "filing pack (cover Form 01a, Form 09)" in r.stdout
     assert not (out / "filing-draft.pdf").exists()
     filing, review = out / "filing.pdf", out / "review.pdf"
     ok = run("dossier", "verify", str(filing), "--review", str(review))
     assert ok.returncode == 0 and "verified: filing pack of fsc-fpt-japan-ready" in ok.stdout
+    # the transfer is stored: the register holds the review pack it is rendered from
+    stored = run("dossier", "verify", str(filing), data_dir=data)
+    assert stored.returncode == 0 and "against its review pack" in stored.stdout, stored.stderr
     data = bytearray(filing.read_bytes())
     data[len(data) // 2] ^= 0x01
     (tmp_path / "flipped.pdf").write_bytes(bytes(data))
