@@ -111,7 +111,12 @@ def _finding(f: Finding) -> Blocker:
         "Form 09",
     )
     return Blocker(
-        "finding", field, f.subject, f"{f.message} {f.remedy}", _item(f.citations), tuple(f.citations)
+        "finding",
+        field,
+        f.subject,
+        f"{f.message} {f.remedy}",
+        _item(f.citations),
+        tuple(f.citations),
     )
 
 
