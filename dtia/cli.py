@@ -2,7 +2,8 @@
 
 Exit codes (spec assessment.md): 0 done; 2 the input is invalid (every problem listed
 with its key path; nothing written), or an option is (an impossible ``--on`` date, a
-malformed ``--head``); 1 any other failure. No traceback reaches the
+malformed ``--head``); 3 the dossier is not ready to file (``dtia dossier``, ``dtia dossier
+check``: what blocks it is listed); 1 any other failure. No traceback reaches the
 user unless DTIA_DEBUG=1.
 """
 
@@ -28,6 +29,7 @@ from dtia.errors import DtiaError, IntakeError, PolicyError, SigningInputError, 
 
 if TYPE_CHECKING:
     from dtia.audit import Head
+    from dtia.readiness import Readiness
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -220,13 +222,16 @@ def dossier(
     target: Annotated[
         str,
         typer.Argument(
-            metavar="INTAKE|verify|sign",
-            help="The intake to build a dossier from, or 'verify' or 'sign'.",
+            metavar="INTAKE|check|verify|sign",
+            help="The intake to build a dossier from, or 'check', 'verify' or 'sign'.",
         ),
     ],
     pdf: Annotated[
         Path | None,
-        typer.Argument(metavar="[PDF]", help="With 'verify' or 'sign': the dossier PDF."),
+        typer.Argument(
+            metavar="[PDF|INTAKE]",
+            help="With 'verify' or 'sign': the PDF; with 'check': the intake.",
+        ),
     ] = None,
     as_of: AsOfOption = None,
     out: Annotated[
@@ -345,15 +350,31 @@ def dossier(
             rich_help_panel=MEMO_PANEL,
         ),
     ] = None,
+    review: Annotated[
+        Path | None,
+        typer.Option(
+            "--review",
+            metavar="REVIEW.pdf",
+            help="With 'verify' of a filing pack: the review pack it is rendered from.",
+        ),
+    ] = None,
 ) -> None:
-    """Build the A05 dossier PDF (or the exemption memo), verify one, or sign one.
+    """Build the dossier (review pack and filing pack) or the exemption memo; check, verify
+    or sign one.
 
-    dtia dossier INTAKE --as-of DATE --out DIR writes DIR/dossier.pdf (cover Form 01a/01b,
-    Form 09, risk summary, English annex, embedded attachments) or DIR/exemption-memo.pdf
-    (its preparer and reviewer named with --prepared-by/--reviewed-by and dated with
-    --prepared-on/--reviewed-on, else left blank to sign), and DIR/assessment.json. dtia dossier verify PDF re-renders the PDF from what it embeds
-    and exits 0 when the bytes match, 1 otherwise; a signed PDF must also have intact
-    signatures, nothing changed after signing and, with --trust, a trusted signer.
+    dtia dossier INTAKE --as-of DATE --out DIR writes DIR/review.pdf (the internal review
+    pack: decision, risk, findings, gaps, the dossier as it would be filed, English annex,
+    everything embedded) and, when the dossier is ready to file, DIR/filing.pdf (cover Form
+    01a/01b and Form 09, what the authority receives); when it is not ready, it writes
+    DIR/filing-draft.pdf instead, prints what blocks filing and exits 3. When no dossier is
+    required it writes DIR/exemption-memo.pdf. DIR/assessment.json is written every time.
+    dtia dossier check INTAKE prints what blocks filing without rendering (exit 0 ready, 3 not).
+    Its preparer and reviewer are named with --prepared-by/--reviewed-by and dated with
+    --prepared-on/--reviewed-on, else left blank to sign.
+    dtia dossier verify PDF [--review REVIEW.pdf] re-renders the PDF and exits 0 when the
+    bytes match, 1 otherwise: a review pack from what it embeds, a filing pack from its review
+    pack; a signed PDF must also have intact signatures, nothing changed after signing and,
+    with --trust, a trusted signer.
     dtia dossier sign PDF (--pkcs12 FILE --passphrase-file F | --pkcs11-lib LIB
     --token-label L --key-label K [--pin-file F]) --out SIGNED.pdf adds a PAdES signature.
     """
@@ -383,6 +404,13 @@ def dossier(
     memo_given = [k for k, v in memo_options.items() if v is not None]
     if target in ("sign", "verify") and memo_given:
         raise UsageProblem(f"{', '.join(memo_given)}: only when building from an intake")
+    if target != "verify" and review is not None:
+        raise UsageProblem("--review only goes with 'dtia dossier verify'")
+    if target == "check":
+        if pdf is None:
+            raise UsageProblem("dtia dossier check needs the intake to check")
+        _check(pdf, as_of, console)
+        return
     if target == "sign":
         _sign(
             pdf,
@@ -404,10 +432,18 @@ def dossier(
             content = pdf.read_bytes()
         except OSError as exc:
             raise UsageProblem(f"cannot read {pdf}: {exc.strerror}") from None
-        if _verify_signed(pdf, content, trust, console):
+        review_pdf = None
+        if review is not None:
+            try:
+                review_pdf = review.read_bytes()
+            except OSError as exc:
+                raise UsageProblem(f"--review {review}: cannot read it: {exc.strerror}") from None
+        if _verify_signed(pdf, content, trust, console, review_pdf):
             return
+        if review_pdf is None:
+            review_pdf = _stored_review_pack(content)
         with err.status("verifying: rendering again from the embedded parts…"):
-            result = verify(content)
+            result = verify(content, review_pdf)
         if not result.ok:
             raise VerificationFailed(f"{pdf}: {result.message}")
         console.print(f"{pdf}: {result.message}")
@@ -451,29 +487,79 @@ def dossier(
     with err.status("rendering the dossier…"):
         made = build(loaded, result_assessment, files, audit_head=head, memo_signers=signers)
     write_atomic(out / made.filename, made.pdf)
+    for stale in STALE[made.filing.kind if made.filing else made.kind]:
+        # a filing pack left from an earlier run must not outlive the draft that replaces it
+        (out / f"{stale}.pdf").unlink(missing_ok=True)
+    if made.filing is not None:
+        write_atomic(out / made.filing.filename, made.filing.pdf)
     write_atomic(out / "assessment.json", result_assessment.to_json())
     if register is not None:
-        # the PDF and the files first, then the version and its dossier in one transaction
+        # the PDFs and the files first, then the version and its dossier in one transaction
         saved = register.save(
             loaded,
             result_assessment,
             actor=_actor(),
             source_path=str(intake_path.resolve()),
             files=files,
-            dossier=(made.kind, made.pdf),
+            dossier=[(p.kind, p.pdf) for p in made.packs],
         )
         digest = saved.dossier or ""
         err.print(
             f"Saved {saved.transfer_id} assessment version {saved.version}; {made.kind} {digest[:12]}…"
         )
     app_ = result_assessment.applicability
-    what = (
-        f"dossier (cover Form {app_.cover_form}, Form 09)"
-        if made.kind == "dossier"
-        else "exemption memo (no dossier is required)"
-    )
-    console.print(f"Written: {out / made.filename} — {what}")
+    if made.filing is None:
+        console.print(f"Written: {out / made.filename} — exemption memo (no dossier is required)")
+    else:
+        console.print(f"Written: {out / made.filename} — review pack (internal)")
+        what = (
+            f"filing pack (cover Form {app_.cover_form}, Form 09)"
+            if made.ready
+            else "draft of the filing pack (not ready to file)"
+        )
+        console.print(f"Written: {out / made.filing.filename} — {what}")
     console.print(f"Written: {out / 'assessment.json'}")
+    if made.filing is not None and not made.ready:
+        _print_blockers(made.readiness, console)
+        raise NotReady(f"{intake_path}: not ready to file; {out / made.filing.filename} is a draft")
+
+
+# Exit code of 'dtia dossier' and 'dtia dossier check' when something blocks filing.
+NOT_READY = 3
+
+
+class NotReady(DtiaError):
+    """The dossier is not ready to file (exit 3): what blocks it was printed on stdout."""
+# The PDFs a new one makes stale in the output folder, by the kind written.
+STALE = {
+    "filing": ("filing-draft", "exemption-memo"),
+    "filing-draft": ("filing", "exemption-memo"),
+    "exemption-memo": ("review", "filing", "filing-draft"),
+}
+
+
+def _print_blockers(ready: Readiness, console: Console) -> None:
+    count = len(ready.blockers)
+    console.print(f"Not ready to file: {count} item{'s' if count != 1 else ''} to supply:")
+    for b in ready.blockers:
+        console.print(f"  - {b}", soft_wrap=True)
+
+
+def _check(intake_path: Path, as_of: str | None, console: Console) -> None:
+    """The pre-submission check: Decree 356/2025 Art 18(2)-(4), item by item, no rendering."""
+    from dtia.engine import assess as run_assessment
+    from dtia.intake import load_intake
+    from dtia.law import load_rules
+    from dtia.readiness import checklist_lines, readiness
+
+    loaded = load_intake(intake_path)
+    a = run_assessment(loaded, parse_date(as_of))
+    ready = readiness(a, loaded.intake, load_rules(a.as_of))
+    console.print(f"{intake_path}: {a.transfer_id} as of {a.as_of.isoformat()}")
+    for line in checklist_lines(ready):
+        console.print(line, soft_wrap=True)
+    if ready.required and not ready.ready:
+        raise NotReady(f"{intake_path}: not ready to file")
 
 
 def _memo_date(option: str, value: str | None) -> date | None:
@@ -578,9 +664,12 @@ def _sign(
     console.print(f"Written: {out} — {pdf.name} signed (PAdES), the original bytes unchanged")
 
 
-def _verify_signed(pdf: Path, content: bytes, trust: Path | None, console: Console) -> bool:
-    """Check the signatures of a signed PDF, then its original by re-rendering: True when
-    it was signed (and everything holds), False when it is not signed at all."""
+def _verify_signed(
+    pdf: Path, content: bytes, trust: Path | None, console: Console, review: bytes | None = None
+) -> bool:
+    """Check the signatures of a signed PDF, then its original by re-rendering (a filing
+    pack's from its ``review`` pack): True when it was signed (and everything holds), False
+    when it is not signed at all."""
     from dtia.dossier.build import verify
     from dtia.dossier.sign import check_signatures, load_trust_roots
 
@@ -612,11 +701,33 @@ def _verify_signed(pdf: Path, content: bytes, trust: Path | None, console: Conso
         why = "; ".join(f"{s.field} ({s.signer}): {s.trust_problem}" for s in untrusted)
         raise VerificationFailed(f"{pdf}: rejected: the signer is not trusted by {trust}: {why}")
     with err.status("verifying the signed document: rendering again from the embedded parts…"):
-        result = verify(signed.original)
+        result = verify(
+            signed.original, review if review is not None else _stored_review_pack(signed.original)
+        )
     if not result.ok:
         raise VerificationFailed(f"{pdf}: the signed document does not verify: {result.message}")
     console.print(f"{pdf}: signed document {result.message}")
     return True
+
+
+def _stored_review_pack(pdf: bytes) -> bytes | None:
+    """For a filing pack verified without --review: its review pack from the register, when
+    the transfer is stored there (a register that does not exist is not created)."""
+    from dtia.config import Settings
+    from dtia.dossier.build import FILING_NAME, embedded_files
+
+    try:
+        record = json.loads(embedded_files(pdf).get(FILING_NAME, b"null"))
+        transfer_id, as_of = str(record["transfer_id"]), date.fromisoformat(record["as_of"])
+        input_sha = str(record["input_sha256"])
+    except (DtiaError, ValueError, KeyError, TypeError):
+        return None  # not a filing pack (or a damaged one: verify says which)
+    settings = Settings()
+    if settings.database_url is None and not (settings.data_dir / "dtia.db").is_file():
+        return None
+    from dtia.register import Register
+
+    return Register(settings).review_pack(transfer_id, as_of, input_sha)
 
 
 def _actor() -> str:
@@ -1366,6 +1477,9 @@ def main() -> None:
     except PolicyError as exc:
         _error("error:", str(exc))
         sys.exit(2)
+    except NotReady as exc:
+        _error("not ready:", str(exc))
+        sys.exit(NOT_READY)
     except DtiaError as exc:
         _error("error:", str(exc))
         sys.exit(1)

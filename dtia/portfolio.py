@@ -22,7 +22,7 @@ from dtia.assessment import Assessment
 from dtia.errors import DtiaError
 from dtia.intake import LoadedIntake
 from dtia.lifeline import watch_parent
-from dtia.register import NoticeRenderer, PendingReassessment, Register, Renderer
+from dtia.register import NoticeRenderer, PendingReassessment, Register, Rendered, Renderer
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Reassessor:
 
     def _render_all(
         self, render: Renderer, queue: list[PendingReassessment]
-    ) -> list[tuple[str, bytes] | Exception]:
+    ) -> list[Rendered | Exception]:
         if self.workers == 1 or len(queue) == 1:
             return [_guarded(render, p.loaded, p.assessment, p.files) for p in queue]
         if self._pool is None:
@@ -120,7 +120,7 @@ class Reassessor:
         return [_outcome(f) for f in futures]
 
     def _commit(
-        self, pending: PendingReassessment, dossier: tuple[str, bytes] | Exception | None
+        self, pending: PendingReassessment, dossier: Rendered | Exception | None
     ) -> dict[str, Any]:
         if isinstance(dossier, Exception):
             return {
@@ -147,7 +147,7 @@ def _failed(transfer_id: str, reasons: list[str], exc: Exception) -> dict[str, A
     return {"transfer_id": transfer_id, "reasons": reasons, "error": message}
 
 
-def _outcome(future: Future[tuple[str, bytes] | Exception]) -> tuple[str, bytes] | Exception:
+def _outcome(future: Future[Rendered | Exception]) -> Rendered | Exception:
     try:
         return future.result()
     except Exception as exc:  # a worker that died (or an unpicklable error): this one only
@@ -156,7 +156,7 @@ def _outcome(future: Future[tuple[str, bytes] | Exception]) -> tuple[str, bytes]
 
 def _guarded(
     render: Renderer, loaded: LoadedIntake, assessment: Assessment, files: dict[str, bytes]
-) -> tuple[str, bytes] | Exception:
+) -> Rendered | Exception:
     try:
         return render(loaded, assessment, files)
     except DtiaError as exc:  # stored as that transfer's error; the batch goes on

@@ -89,8 +89,25 @@ def _file_sha(path: Path) -> str | None:
 
 
 NoticeRenderer = Callable[[LoadedIntake, Assessment, TransferIntake, set[str], int], bytes]
-# kind and PDF of a dossier from the intake, its assessment and the bytes of its files
-Renderer = Callable[[LoadedIntake, Assessment, dict[str, bytes]], tuple[str, bytes]]
+# The PDFs of a dossier, each as (kind, PDF): the review pack (or exemption memo) first, then
+# the filing pack or its draft. A single (kind, PDF) is one PDF.
+Rendered = Sequence[tuple[str, bytes]] | tuple[str, bytes]
+# the PDFs of a dossier from the intake, its assessment and the bytes of its files
+Renderer = Callable[[LoadedIntake, Assessment, dict[str, bytes]], Rendered]
+
+
+def _pdfs(rendered: Rendered | None) -> list[tuple[str, bytes]]:
+    if rendered is None:
+        return []
+    match rendered:
+        case (str() as kind, bytes() as pdf):
+            return [(kind, pdf)]
+    out: list[tuple[str, bytes]] = []
+    for pair in rendered:
+        match pair:
+            case (str() as kind, bytes() as pdf):
+                out.append((kind, pdf))
+    return out
 
 # How the portal named an uploaded evidence file before uploads were referenced by their hash
 # (attestations stored then still hold it): a path the register wrote, never an intake.
@@ -236,6 +253,24 @@ class Register:
         found by its SHA-256 alone."""
         return self.intake_files.get(sha256) or self.evidence.get(sha256)
 
+    def review_pack(self, transfer_id: str, as_of: date, input_sha256: str) -> bytes | None:
+        """The stored review pack of the assessment with these facts (the one a filing pack
+        names in its filing record), or None when the register has none."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(DossierRow)
+                .join(AssessmentRow, col(AssessmentRow.id) == col(DossierRow.assessment_id))
+                .where(
+                    AssessmentRow.transfer_id == transfer_id,
+                    AssessmentRow.as_of == as_of,
+                    AssessmentRow.input_sha256 == input_sha256,
+                    col(DossierRow.kind).in_(("review", "dossier")),
+                )
+                .order_by(col(DossierRow.created_at).desc())
+            ).all()
+            digests = [r.sha256 for r in rows]
+        return next((pdf for d in digests if (pdf := self.dossiers.get(d)) is not None), None)
+
     # --- writing ---------------------------------------------------------------------------
 
     def save(
@@ -246,15 +281,17 @@ class Register:
         actor: str,
         source_path: str | None = None,
         files: Mapping[str, bytes] | None = None,
-        dossier: tuple[str, bytes] | None = None,
+        dossier: Rendered | None = None,
     ) -> Saved:
         """Store the transfer and this assessment (once), with a copy of every file its
         intake names (``files``, as ``read_files`` gives them: any version renders again
-        from the register alone) and its dossier (kind, PDF). The files are written first,
-        then everything that refers to them in one transaction."""
+        from the register alone) and its dossier's PDFs (kind, PDF; the one that verifies
+        from itself first). The files are written first, then everything that refers to
+        them in one transaction."""
         source_sha = _file_sha(Path(source_path)) if source_path else None
         self._keep_files(loaded, files)
-        pdf = self._keep_pdf(dossier[1]) if dossier else None
+        pdfs = [(kind, data, self._keep_pdf(data)) for kind, data in _pdfs(dossier)]
+        pdf = pdfs[0][2] if pdfs else None
 
         def work(session: Session) -> Saved:
             row, created = repo.save_assessment(
@@ -265,9 +302,9 @@ class Register:
                 source_path=source_path,
                 source_sha256=source_sha,
             )
-            if dossier is not None and pdf is not None:
+            for kind, data, digest in pdfs:
                 repo.add_dossier(
-                    session, assessment_id=row.id, kind=dossier[0], sha256=pdf, size=len(dossier[1])
+                    session, assessment_id=row.id, kind=kind, sha256=digest, size=len(data)
                 )
             return Saved(row.transfer_id, row.id, row.version, created, pdf)
 
@@ -944,7 +981,7 @@ class Register:
         self,
         pending: PendingReassessment,
         *,
-        dossier: tuple[str, bytes] | None = None,
+        dossier: Rendered | None = None,
         notice_renderer: NoticeRenderer | None = None,
     ) -> dict[str, Any]:
         """Store a prepared re-assessment, its dossier, and an update draft when the change
@@ -979,7 +1016,12 @@ class Register:
         )
         if pending.new:
             self._keep_files(pending.loaded, pending.files)
-        pdf = self._keep_pdf(dossier[1]) if dossier is not None and pending.new else None
+        pdfs = (
+            [(kind, data, self._keep_pdf(data)) for kind, data in _pdfs(dossier)]
+            if pending.new
+            else []
+        )
+        pdf = pdfs[0][2] if pdfs else None
         notice_sha = self._keep_pdf(notice) if notice is not None else None
         urgent = bool(kinds & set(triggers(rules, "urgent")))
         update = (
@@ -1011,10 +1053,11 @@ class Register:
                     f"{pending.transfer_id} got a new version while it was re-assessed; "
                     "the next run re-assesses it again"
                 )
-            if dossier is not None and pdf is not None:
+            for kind, data, digest in pdfs:
                 repo.add_dossier(
-                    session, assessment_id=row.id, kind=dossier[0], sha256=pdf, size=len(dossier[1])
+                    session, assessment_id=row.id, kind=kind, sha256=digest, size=len(data)
                 )
+            if pdf is not None:
                 out["dossier"] = pdf
             if notice is not None and notice_sha is not None:
                 repo.add_dossier(

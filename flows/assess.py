@@ -129,7 +129,7 @@ def save_task(
         actor="prefect",
         source_path=source_path,
         files=files,
-        dossier=(dossier.kind, dossier.pdf),
+        dossier=[(p.kind, p.pdf) for p in dossier.packs],
     )
     assert saved.dossier is not None
     return saved, saved.dossier
@@ -309,7 +309,9 @@ def assess_transfer(
     get_run_logger().info(
         "%s: dossier %s, residual risk %s",
         assessment.transfer_id,
-        "required" if assessment.applicability.dossier_required else "not required",
+        ("required, " + ("ready to file" if dossier.ready else "not ready to file"))
+        if assessment.applicability.dossier_required
+        else "not required",
         assessment.risk.residual.level,
     )
     return assessment.to_dict()

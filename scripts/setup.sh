@@ -38,7 +38,15 @@ echo "==> installing dtia into .venv"
 if [ "$demo" -eq 1 ]; then
   echo "==> demo: FPT Smart Cloud -> FPT Japan Holdings, as of 2026-11-22"
   .venv/bin/dtia assess examples/fpt-smart-cloud-to-fpt-japan/intake.yaml --as-of 2026-11-22 --out out/demo
-  echo "==> demo: its A05 dossier (cover Form 01a, Form 09, English annex) and its verification"
-  .venv/bin/dtia dossier examples/fpt-smart-cloud-to-fpt-japan/intake.yaml --as-of 2026-11-22 --out out/demo
-  .venv/bin/dtia dossier verify out/demo/dossier.pdf
+  echo "==> demo: its dossier (review pack, and the filing pack when ready to file) and their verification"
+  # exit 3: not ready to file; the review pack and a watermarked draft are written, and what
+  # blocks filing is listed. Anything else is a failure.
+  status=0
+  .venv/bin/dtia dossier examples/fpt-smart-cloud-to-fpt-japan/intake.yaml --as-of 2026-11-22 --out out/demo || status=$?
+  .venv/bin/dtia dossier verify out/demo/review.pdf
+  case "$status" in
+    0) .venv/bin/dtia dossier verify out/demo/filing.pdf --review out/demo/review.pdf ;;
+    3) .venv/bin/dtia dossier verify out/demo/filing-draft.pdf --review out/demo/review.pdf ;;
+    *) exit "$status" ;;
+  esac
 fi

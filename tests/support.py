@@ -17,6 +17,8 @@ from dtia.intake import load_intake
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "shared_examples"
+# A complete intake, ready to file (every Form 09 item and filing formality supplied).
+READY = ROOT / "tests" / "ready" / "intake.yaml"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "intake.yaml").is_file())
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

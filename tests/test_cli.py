@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dtia.store.db import head_revision
-from tests.support import EXAMPLES, changed, write_intake
+from tests.support import EXAMPLES, READY, changed, write_intake
 
 FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml"
 
@@ -132,24 +132,92 @@ def test_schema_intake_prints_json_schema() -> None:
     assert schema["title"] == "dtia.intake/v1" and "transfer" in schema["properties"]
 
 
-def test_dossier_and_verify(tmp_path: Path) -> None:
-    r = run("dossier", str(FPT), "--as-of", "2026-11-22", "--out", str(tmp_path / "o"))
-    assert r.returncode == 0, r.stderr
-    pdf = tmp_path / "o" / "dossier.pdf"
-    assert pdf.read_bytes().startswith(b"%PDF-")
+def test_dossier_not_ready_exits_3_with_a_draft_and_what_to_supply(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "filing.pdf").write_bytes(b"%PDF- a filing pack left from an earlier run")
+    r = run("dossier", str(FPT), "--as-of", "2026-11-22", "--out", str(out))
+    assert r.returncode == 3, r.stderr
+    assert "Traceback" not in r.stderr and "not ready to file" in r.stderr
+    review, draft = out / "review.pdf", out / "filing-draft.pdf"
+    assert review.read_bytes().startswith(b"%PDF-") and draft.read_bytes().startswith(b"%PDF-")
+    assert not (out / "filing.pdf").exists()  # a stale filing pack must not outlive the draft
     assert (
-        json.loads((tmp_path / "o" / "assessment.json").read_text())["transfer_id"]
+        json.loads((out / "assessment.json").read_text())["transfer_id"]
         == "fsc-fpt-japan-joint-use"
     )
-    ok = run("dossier", "verify", str(pdf))
+    # what blocks filing, each item with its key path or form field and what to supply
+    stdout = " ".join(r.stdout.split())
+    assert "Not ready to file: 14 items to supply:" in stdout
+    for where in (
+        "flows[*].diagram [A.II.2]",
+        "security.system_diagram [A.II.9.2]",
+        "business.current_practice [A.III.1]",
+        "recipients[*].safeguards [A.III.3.2]",
+        "transferor.registration.number [Form 01a]",
+        "transferor.legal_representative [Form 01a]",
+    ):
+        assert where in stdout, where
+
+    ok = run("dossier", "verify", str(review))
     assert ok.returncode == 0 and "verified" in ok.stdout
-    data = bytearray(pdf.read_bytes())
+    alone = run("dossier", "verify", str(draft), data_dir=tmp_path / "no-register")
+    assert alone.returncode == 1 and "--review REVIEW.pdf" in alone.stderr
+    assert not (tmp_path / "no-register").exists()  # looked for, not created
+    paired = run("dossier", "verify", str(draft), "--review", str(review))
+    assert paired.returncode == 0 and "filing-pack draft" in paired.stdout, paired.stderr
+    data = bytearray(review.read_bytes())
     data[2000] ^= 0x20
     (tmp_path / "bad.pdf").write_bytes(bytes(data))
     bad = run("dossier", "verify", str(tmp_path / "bad.pdf"))
     assert bad.returncode == 1 and "differs" in bad.stderr and "Traceback" not in bad.stderr
     junk = run("dossier", "verify", str(FPT))
     assert junk.returncode == 1 and "Traceback" not in junk.stderr
+
+
+def test_dossier_check_goes_through_article_18_without_rendering(tmp_path: Path) -> None:
+    r = run("dossier", "check", str(FPT), "--as-of", "2026-11-22")
+    assert r.returncode == 3, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(line.startswith("NOT  Decree 356/2025 Art 18(3)(c)") for line in lines)
+    assert any(line.startswith("ok   Decree 356/2025 Art 18(2)(b)") for line in lines)
+    assert "transferor.registration.issuer [Form 01a]" in r.stdout
+    ready = run("dossier", "check", str(READY), "--as-of", "2026-11-22")
+    assert ready.returncode == 0, ready.stdout
+    assert ready.stdout.rstrip().endswith("Ready to file.")
+    assert not any(line.startswith("NOT") for line in ready.stdout.splitlines())
+    exempt = run("dossier", "check", str(EXAMPLES / "cloudfly-card-payments" / "intake.yaml"))
+    assert exempt.returncode == 0 and "No dossier is required" in exempt.stdout
+    assert run("dossier", "check").returncode == 1
+
+
+def test_a_ready_dossier_writes_the_filing_pack_and_drops_a_stale_draft(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "filing-draft.pdf").write_bytes(b"%PDF- a draft left from an earlier run")
+    data = tmp_path / "data"
+    r = run("dossier", str(READY), "--as-of", "2026-11-22", "--out", str(out), "--save", data_dir=data)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "filing pack (cover Form 01a, Form 09)" in r.stdout
+    assert not (out / "filing-draft.pdf").exists()
+    filing, review = out / "filing.pdf", out / "review.pdf"
+    ok = run("dossier", "verify", str(filing), "--review", str(review))
+    assert ok.returncode == 0 and "verified: filing pack of fsc-fpt-japan-ready" in ok.stdout
+    # the transfer is stored: the register holds the review pack it is rendered from
+    stored = run("dossier", "verify", str(filing), data_dir=data)
+    assert stored.returncode == 0 and "against its review pack" in stored.stdout, stored.stderr
+    data = bytearray(filing.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (tmp_path / "flipped.pdf").write_bytes(bytes(data))
+    bad = run("dossier", "verify", str(tmp_path / "flipped.pdf"), "--review", str(review))
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    # a filing pack checked against the review pack of another transfer is refused
+    other = run("dossier", str(FPT), "--as-of", "2026-11-22", "--out", str(tmp_path / "fpt"))
+    assert other.returncode == 3
+    wrong = run("dossier", "verify", str(filing), "--review", str(tmp_path / "fpt" / "review.pdf"))
+    assert wrong.returncode == 1 and "is of fsc-fpt-japan-joint-use" in wrong.stderr
+    upside = run("dossier", "verify", str(review), "--review", str(filing))
+    assert upside.returncode == 0  # a review pack verifies from itself; --review is not needed
 
 
 def test_the_register_from_the_command_line(tmp_path: Path) -> None:

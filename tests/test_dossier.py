@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from dtia.dossier.render import render_html, render_pdf
-from dtia.dossier.view import build_view
+from dtia.dossier.build import filing_html, review_html
+from dtia.dossier.render import render_pdf
 from dtia.engine import assess
 from dtia.intake import LoadedIntake, load_intake
 from dtia.law import load_rules
@@ -25,15 +25,21 @@ from tests.support import EXAMPLES, changed, split_path, write_intake
 AS_OF = date(2026, 11, 22)
 
 
-def render(intake_path: Path, caplog: pytest.LogCaptureFixture) -> bytes:
-    return render_loaded(load_intake(intake_path), caplog)
+def render(
+    intake_path: Path, caplog: pytest.LogCaptureFixture, *, filing: bool = False
+) -> bytes:
+    """The review pack (with ``filing``, the filing pack or its draft)."""
+    return render_loaded(load_intake(intake_path), caplog, filing=filing)
 
 
-def render_loaded(loaded: LoadedIntake, caplog: pytest.LogCaptureFixture) -> bytes:
+def render_loaded(
+    loaded: LoadedIntake, caplog: pytest.LogCaptureFixture, *, filing: bool = False
+) -> bytes:
     a = assess(loaded, AS_OF)
+    html = (filing_html if filing else review_html)(loaded, a, load_rules(AS_OF))
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         pdf = render_pdf(
-            render_html(build_view(loaded, a, load_rules(AS_OF))),
+            html,
             as_of=AS_OF,
             attachments=[("assessment.json", a.to_json().encode(), "assessment")],
         )
@@ -122,7 +128,9 @@ def test_the_same_assessment_gives_the_same_bytes_and_verifies() -> None:
 
     first = _build("cloudspace-offsite-backups")
     second = _build("cloudspace-offsite-backups")
-    assert first.kind == "dossier" and first.pdf == second.pdf
+    assert first.kind == "review" and first.pdf == second.pdf
+    assert first.filing is not None and second.filing is not None
+    assert first.filing.pdf == second.filing.pdf
     files = embedded_files(first.pdf)
     assert {
         "intake.json",
@@ -274,7 +282,7 @@ def _with_text(changes: dict[str, str]) -> LoadedIntake:
 
 
 def _html(loaded: LoadedIntake) -> str:
-    return render_html(build_view(loaded, assess(loaded, AS_OF), load_rules(AS_OF)))
+    return review_html(loaded, assess(loaded, AS_OF), load_rules(AS_OF))
 
 
 def _layout_work(loaded: LoadedIntake, monkeypatch: pytest.MonkeyPatch) -> float:
@@ -369,13 +377,20 @@ def test_the_filed_dossier_prints_no_sanction_and_no_lateness(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Cloudspace is late, its findings draw Decree 330 fines and its backups the Decree 333
-    # storage duty: the assessment says all that, the dossier the authority receives none of it.
+    # storage duty: the review pack says all that, the filing pack (here its draft) none of it.
     path = EXAMPLES / "cloudspace-offsite-backups" / "intake.yaml"
     a = assess(load_intake(path), AS_OF)
     assert a.exposure and any(f.id == "C1.filing-overdue" for f in a.findings)
-    text = text_of(render(path, caplog), tmp_path)
-    assert "TÓM TẮT RỦI RO" in text and "C7.contract-copy-missing" in text  # findings still print
+    review = " ".join(text_of(render(path, caplog), tmp_path).split())
+    for word in ("C7.contract-copy-missing", "C1.filing-overdue", "Sanctions exposure", "VND"):
+        assert word in review, word
+    text = text_of(render(path, caplog, filing=True), tmp_path)
+    assert "BẢNNHÁP–chưanộp" in text.replace(" ", "")  # the watermark, set diagonally
     for word in (
+        "C7.contract-copy-missing",
+        "Phát hiện / Findings",
+        "Rủi ro vốn có",
+        "overdue",
         "Nghị định 330",
         "Nghị định số 330",
         "Decree 330",

@@ -48,7 +48,8 @@ def test_assess_transfer_with_safeguards_present(data_dir: Path) -> None:
     register = Register()
     with Session(register.engine) as s:
         assert len(s.exec(select(AssessmentRow)).all()) == 1
-    assert len(list((data_dir / "dossiers").rglob("*.pdf"))) == 1
+    # the review pack and the draft of the filing pack (Bizfly is not ready to file), once
+    assert len(list((data_dir / "dossiers").rglob("*.pdf"))) == 2
     assert register.verify_audit().ok
 
 
@@ -289,7 +290,7 @@ def test_reassess_portfolio_acts_only_on_what_changed(data_dir: Path) -> None:
     assert [(r["transfer_id"], r["reasons"], r["version"]) for r in results] == [
         ("bizfly-support-desk-us", ["time"], 2)
     ]
-    assert len(list((data_dir / "dossiers").rglob("*.pdf"))) == 1
+    assert len(list((data_dir / "dossiers").rglob("*.pdf"))) == 2  # review pack and draft
 
 
 @pytest.mark.prefect
@@ -421,7 +422,7 @@ def test_intake_paths_are_read_from_the_intake_s_folder_only(
     state = assess_transfer(intake_path=str(folder / "intake.yaml"), as_of=AS_OF, return_state=True)
     assert state.is_completed(), state.message
     with Session(register.engine) as s:
-        (row,) = s.exec(select(DossierRow)).all()
+        (row,) = s.exec(select(DossierRow).where(DossierRow.kind == "review")).all()
     pdf = (data_dir / "dossiers" / row.sha256[:2] / f"{row.sha256}.pdf").read_bytes()
     embedded = embedded_files(pdf)
     assert (

@@ -23,7 +23,9 @@ def test_the_wheel_ships_data_and_templates(tmp_path: Path) -> None:
     assert {f"dtia/law/data/{n}" for n in data} <= names
     assert "dtia/law/sources/decree-356-2025.vi.json" in names
     assert {
-        "dtia_templates/dossier.html.j2",
+        "dtia_templates/filing.html.j2",
+        "dtia_templates/review.html.j2",
+        "dtia_templates/_form09.html.j2",
         "dtia_templates/dossier.css",
         "dtia_templates/memo.html.j2",
     } <= names

@@ -52,7 +52,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a = assess(loaded, NOW.date())
     saved = register.save(loaded, a, actor="seed", source_path=str(path))
     made = build(loaded, a, read_files(loaded, path.parent))
-    register.save_dossier(saved, kind=made.kind, pdf=made.pdf)
+    for pack in made.packs:
+        register.save_dossier(saved, kind=pack.kind, pdf=pack.pdf)
     bizfly = load_intake(EXAMPLES / "bizfly-cloud-support-desk" / "intake.yaml")
     register.save(bizfly, assess(bizfly, date(2026, 6, 1)), actor="seed")
     register.engine.dispose()
@@ -273,28 +274,39 @@ def test_the_transfer_page_shows_findings_citations_and_a_version_diff(portal: P
 # --- downloads -------------------------------------------------------------------------------
 
 
-def _stored(portal: Portal, transfer_id: str) -> tuple[DossierRow, AssessmentRow]:
+def _stored(
+    portal: Portal, transfer_id: str, kind: str = "review"
+) -> tuple[DossierRow, AssessmentRow]:
     with Session(portal.register.engine) as s:
         a = s.exec(select(AssessmentRow).where(AssessmentRow.transfer_id == transfer_id)).one()
-        d = s.exec(select(DossierRow).where(DossierRow.assessment_id == a.id)).one()
+        d = s.exec(
+            select(DossierRow).where(DossierRow.assessment_id == a.id, DossierRow.kind == kind)
+        ).one()
         return d, a
 
 
-def test_downloads_are_the_stored_dossier_and_a_deterministic_bundle(portal: Portal) -> None:
+def test_downloads_are_the_stored_packs_and_a_deterministic_bundle(portal: Portal) -> None:
     client = portal.client("compliance_officer")
     row, assessment = _stored(portal, FPT)
-    pdf = client.get(f"/api/transfers/{FPT}/dossier.pdf")
+    pdf = client.get(f"/api/transfers/{FPT}/review.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(pdf.content).hexdigest() == row.sha256
     on_disk = portal.settings.dossier_dir / row.sha256[:2] / f"{row.sha256}.pdf"
     assert on_disk.read_bytes() == pdf.content
-    assert f'filename="{FPT}-v1-dossier.pdf"' in pdf.headers["content-disposition"]
+    assert f'filename="{FPT}-v1-review.pdf"' in pdf.headers["content-disposition"]
+    # the example is not ready to file: the filing download is its draft, and says so
+    draft_row, _ = _stored(portal, FPT, "filing-draft")
+    draft = client.get(f"/api/transfers/{FPT}/filing.pdf")
+    assert draft.status_code == 200 and draft.headers["x-dossier-kind"] == "filing-draft"
+    assert hashlib.sha256(draft.content).hexdigest() == draft_row.sha256
+    assert f'filename="{FPT}-v1-filing-draft.pdf"' in draft.headers["content-disposition"]
 
     bundle = client.get(f"/api/transfers/{FPT}/bundle.zip")
     assert bundle.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
     z = zipfile.ZipFile(io.BytesIO(bundle.content))
-    assert z.read(f"{FPT}-v1/dossier.pdf") == pdf.content
+    assert z.read(f"{FPT}-v1/review.pdf") == pdf.content
+    assert z.read(f"{FPT}-v1/filing-draft.pdf") == draft.content
     assert z.read(f"{FPT}-v1/assessment.json").decode() == assessment.assessment_json
     manifest = json.loads(z.read(f"{FPT}-v1/embedded/manifest.json"))
     for name in names:
@@ -306,18 +318,21 @@ def test_downloads_are_the_stored_dossier_and_a_deterministic_bundle(portal: Por
 
 
 def test_a_transfer_without_a_rendered_dossier_says_so(portal: Portal) -> None:
-    r = portal.client("legal").get(f"/api/transfers/{BIZFLY}/dossier.pdf")
+    r = portal.client("legal").get(f"/api/transfers/{BIZFLY}/review.pdf")
     assert r.status_code == 404
     assert "no rendered dossier" in r.json()["detail"]
+    r = portal.client("legal").get(f"/api/transfers/{BIZFLY}/filing.pdf")
+    assert r.status_code == 404
+    assert "no filing pack" in r.json()["detail"]
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/transfers/..%2F..%2Fdtia.db/dossier.pdf",
+        "/api/transfers/..%2F..%2Fdtia.db/review.pdf",
         "/api/transfers/%2E%2E/bundle.zip",
-        "/api/transfers/FSC-UPPER/dossier.pdf",
-        "/api/transfers/a/dossier.pdf",
+        "/api/transfers/FSC-UPPER/filing.pdf",
+        "/api/transfers/a/review.pdf",
         "/transfers/..%2Fetc%2Fpasswd",
         "/api/runs/..%2F..%2Fdtia.db",
         "/api/runs/0123",
@@ -717,7 +732,8 @@ def test_pages_carry_security_headers_and_the_openapi_description(portal: Portal
     assert {
         "/api/transfers",
         "/api/transfers/{transfer_id}",
-        "/api/transfers/{transfer_id}/dossier.pdf",
+        "/api/transfers/{transfer_id}/review.pdf",
+        "/api/transfers/{transfer_id}/filing.pdf",
         "/api/transfers/{transfer_id}/bundle.zip",
         "/api/transfers/{transfer_id}/approvals",
         "/api/transfers/{transfer_id}/filing-events",
@@ -734,7 +750,7 @@ def test_the_api_lists_transfers_with_their_next_deadline(portal: Portal) -> Non
         "days": -100,
     }
     detail = portal.client("auditor").get(f"/api/transfers/{FPT}").json()
-    assert detail["versions"][0]["dossiers"][0]["kind"] == "dossier"
+    assert sorted(d["kind"] for d in detail["versions"][0]["dossiers"]) == ["filing-draft", "review"]
     assert all(f["citations"] for f in detail["findings"])
 
 

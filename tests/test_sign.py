@@ -21,9 +21,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from dtia.dossier import sign
-from tests.support import EXAMPLES
+from tests.support import READY
 
-FPT = EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml"
+# The filing pack is what is signed: a complete intake's, ready to file.
+FPT = READY
 SIGNER = "Nguyễn Văn An"
 PASSPHRASE = "mật khẩu 2026"
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
@@ -153,7 +154,12 @@ def dossier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dossier")
     r = dtia("dossier", str(FPT), "--as-of", "2026-11-22", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    return out / "dossier.pdf"
+    return out / "filing.pdf"
+
+
+def review_of(pdf: Path) -> str:
+    """The review pack rendered with the filing pack (the signed copies sit next to it)."""
+    return str(pdf.parent / "review.pdf")
 
 
 @pytest.fixture(scope="module")
@@ -217,20 +223,28 @@ def test_signing_keeps_the_pdfa_identification_and_the_vietnamese_fields(
 
 
 def test_verify_a_signed_dossier_names_the_signer_and_re_renders(signed: Path) -> None:
-    r = dtia("dossier", "verify", str(signed))
+    r = dtia("dossier", "verify", str(signed), "--review", review_of(signed))
     assert r.returncode == 0, r.stderr
     assert SIGNER in r.stdout
     assert "integrity: intact" in r.stdout
     assert "trust:     not checked" in r.stdout
-    assert "signed document verified: fsc-fpt-japan-joint-use" in r.stdout
+    assert "signed document verified: filing pack of fsc-fpt-japan-ready" in r.stdout
+    assert "against its review pack" in r.stdout
+    # the signed revision is a filing pack: without its review pack it cannot be re-rendered
+    alone = dtia("dossier", "verify", str(signed))
+    assert alone.returncode == 1 and "--review REVIEW.pdf" in alone.stderr
 
 
 def test_verify_with_trust_requires_the_chain(signed: Path, keys: Keys) -> None:
-    trusted = dtia("dossier", "verify", str(signed), "--trust", str(keys.ca_pem))
+    trusted = dtia(
+        "dossier", "verify", str(signed), "--trust", str(keys.ca_pem), "--review", review_of(signed)
+    )
     assert trusted.returncode == 0, trusted.stderr
     assert "trust:     trusted" in trusted.stdout
 
-    other = dtia("dossier", "verify", str(signed), "--trust", str(keys.other_ca_pem))
+    other = dtia(
+        "dossier", "verify", str(signed), "--trust", str(keys.other_ca_pem), "--review", review_of(signed)
+    )
     assert other.returncode == 1, other.stdout
     assert "trust:     untrusted" in other.stdout
     assert "integrity: intact" in other.stdout  # trust is reported apart from integrity
@@ -246,7 +260,7 @@ def test_verify_rejects_a_byte_changed_after_signing(signed: Path, tmp_path: Pat
     data[at] ^= 0x01
     changed = tmp_path / "changed.pdf"
     changed.write_bytes(bytes(data))
-    r = dtia("dossier", "verify", str(changed))
+    r = dtia("dossier", "verify", str(changed), "--review", review_of(signed))
     assert r.returncode == 1
     assert "rejected" in r.stderr and "the signed bytes were changed" in r.stderr
     assert "integrity: BROKEN" in r.stdout
@@ -257,7 +271,7 @@ def test_verify_rejects_a_byte_changed_after_signing(signed: Path, tmp_path: Pat
 def test_verify_rejects_bytes_appended_after_signing(signed: Path, tmp_path: Path) -> None:
     appended = tmp_path / "appended.pdf"
     appended.write_bytes(signed.read_bytes() + b"\n% an afterthought\n")
-    r = dtia("dossier", "verify", str(appended))
+    r = dtia("dossier", "verify", str(appended), "--review", review_of(signed))
     assert r.returncode == 1
     assert "appended after the last signature" in r.stderr
     assert "Traceback" not in r.stderr
@@ -498,7 +512,10 @@ def test_signing_on_a_pkcs11_token(
     report = pdfsig(out)
     assert "Signature Validation: Signature is Valid." in report, report
     assert SIGNER in report
-    v = dtia("dossier", "verify", str(out), "--trust", str(keys.ca_pem), env=env)
+    v = dtia(
+        "dossier", "verify", str(out), "--trust", str(keys.ca_pem), "--review", review_of(dossier),
+        env=env,
+    )
     assert v.returncode == 0, v.stderr
     assert SIGNER in v.stdout and "trust:     trusted" in v.stdout
 

@@ -446,8 +446,8 @@ def test_a_saved_dossier_records_the_audit_head(tmp_path: Path) -> None:
     made = dtia(
         "dossier", str(fpt), "--as-of", "2026-11-22", "--out", str(tmp_path / "o"), "--save"
     )
-    assert made.returncode == 0, made.stderr
-    pdf = tmp_path / "o" / "dossier.pdf"
+    assert made.returncode == 3, made.stderr  # stored; the example is not ready to file
+    pdf = tmp_path / "o" / "review.pdf"
     manifest = json.loads(embedded_files(pdf.read_bytes())[MANIFEST_NAME])
     assert manifest["audit_head"] == head
     verified = dtia("dossier", "verify", str(pdf))

@@ -1,9 +1,14 @@
-"""Building and verifying dossiers: what goes into the PDF and how to check it later.
+"""Building and verifying dossiers: what goes into each PDF and how to check it later.
 
-A dossier embeds everything needed to render it again: the intake (as validated JSON),
-the assessment, every file the intake names, and a manifest of SHA-256 hashes (intake,
-rules data, templates, fonts, attachments). ``verify`` re-renders from those embedded
-parts alone and compares bytes, so any change anywhere in the file is detected.
+A dossier is two PDFs. The review pack (internal) embeds everything needed to render it
+again: the intake (as validated JSON), the assessment, every file the intake names, and a
+manifest of SHA-256 hashes (intake, rules data, templates, fonts, attachments); ``verify``
+re-renders from those embedded parts alone and compares bytes, so any change anywhere in
+the file is detected. The filing pack (what the authority receives) embeds only the
+documents the dossier must contain and a small record naming the review pack's input; it
+is verified by rendering it again from its review pack. When the dossier is not ready to
+file, a watermarked draft takes the filing pack's place. When no dossier is required, the
+exemption memo verifies like a review pack.
 """
 
 from __future__ import annotations
@@ -19,15 +24,24 @@ from pathlib import Path, PurePosixPath
 
 from dtia.assessment import Assessment
 from dtia.dossier.memo import MemoSigners, build_memo
-from dtia.dossier.render import render_html, render_memo_html, render_pdf
-from dtia.dossier.view import build_view
+from dtia.dossier.render import (
+    render_filing_html,
+    render_memo_html,
+    render_pdf,
+    render_review_html,
+)
+from dtia.dossier.view import DossierView, build_view, dossier_documents
 from dtia.errors import DtiaError
 from dtia.intake import UPLOADED, FileFact, LoadedIntake, TransferIntake, input_digest
-from dtia.law import load_rules
+from dtia.law import Rules, load_rules
+from dtia.readiness import Readiness, readiness
 
 INTAKE_NAME = "intake.json"
 ASSESSMENT_NAME = "assessment.json"
 MANIFEST_NAME = "manifest.json"
+FILING_NAME = "filing.json"
+# The kinds of PDF a dossier is made of (``Pack.kind``, the register's dossier kinds).
+REVIEW, FILING, DRAFT, MEMO = "review", "filing", "filing-draft", "exemption-memo"
 FONT_FAMILIES = ("Noto Serif", "Noto Sans CJK JP", "Noto Serif CJK JP", "DejaVu Sans")
 
 
@@ -36,12 +50,40 @@ class DossierError(DtiaError):
 
 
 @dataclass(frozen=True)
+class Pack:
+    """One PDF of a dossier: ``review``, ``filing``, ``filing-draft`` or ``exemption-memo``."""
+
+    kind: str
+    pdf: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"{self.kind}.pdf"
+
+
+@dataclass(frozen=True)
 class Dossier:
-    kind: str  # "dossier" or "exemption-memo"
+    """What ``build`` makes. ``kind``/``pdf`` are the document that verifies from itself: the
+    review pack (``review``) or the exemption memo (``exemption-memo``). ``filing`` is the
+    filing pack when the dossier is ready, its watermarked draft when not, and None when no
+    dossier is required."""
+
+    kind: str
     filename: str
     pdf: bytes
     assessment: Assessment
     manifest: dict[str, object]
+    readiness: Readiness
+    filing: Pack | None = None
+
+    @property
+    def packs(self) -> list[Pack]:
+        """Every PDF made, the one that verifies from itself first."""
+        return [Pack(self.kind, self.pdf), *([self.filing] if self.filing else [])]
+
+    @property
+    def ready(self) -> bool:
+        return self.readiness.ready
 
 
 def _sha(data: bytes) -> str:
@@ -131,6 +173,66 @@ def _describe(name: str) -> str:
     return f"Attachment named by the intake: {name}"
 
 
+def filing_record(
+    a: Assessment, documents: Mapping[str, bytes], *, draft: bool, place: str
+) -> dict[str, object]:
+    """What a filing pack embeds besides its documents: enough to find and check the review
+    pack it is re-rendered from (the transfer, the date, the hash of the assessment's input),
+    the place its cover notice is dated at (for the signature), and nothing of the assessment
+    itself (no findings, scores or gaps)."""
+    return {
+        "place": place,
+        "schema": "dtia.filing/v1",
+        "transfer_id": a.transfer_id,
+        "as_of": a.as_of.isoformat(),
+        "rules_version": a.rules_version,
+        "input_sha256": a.input_sha256,
+        "draft": draft,
+        "documents": {name: _sha(data) for name, data in sorted(documents.items())},
+    }
+
+
+def review_html(loaded: LoadedIntake, a: Assessment, rules: Rules) -> str:
+    """The review pack's HTML (before WeasyPrint): for tests and benchmarks, and ``build``."""
+    return _review_html(build_view(loaded, a, rules), a, readiness(a, loaded.intake, rules), rules)
+
+
+def filing_html(loaded: LoadedIntake, a: Assessment, rules: Rules) -> str:
+    """The filing pack's HTML, or its draft's when the dossier is not ready."""
+    ready = readiness(a, loaded.intake, rules)
+    return render_filing_html(build_view(loaded, a, rules), draft=not ready.ready)
+
+
+def _review_html(view: DossierView, a: Assessment, ready: Readiness, rules: Rules) -> str:
+    criteria = {c.criterion: rules.criterion(c.criterion).name_en for c in a.risk.contributions}
+    return render_review_html(view, a, ready, criteria)
+
+
+def _filing_pack(
+    loaded: LoadedIntake,
+    a: Assessment,
+    view: DossierView,
+    file_bytes: Mapping[str, bytes],
+    *,
+    draft: bool,
+) -> Pack:
+    """The filing pack (or its draft): the cover notice and Form 09 in Vietnamese, embedding
+    the documents the dossier must contain (Decree 356/2025 Art 18(2)(b)-(c)) by their titles."""
+    titles = dict(dossier_documents(loaded.intake))
+    documents = {name: data for name, data in file_bytes.items() if name in titles}
+    record = filing_record(a, documents, draft=draft, place=view.cover.place)
+    parts: list[tuple[str, bytes, str]] = [
+        (
+            FILING_NAME,
+            (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(),
+            "The dossier this pack is rendered from (dtia.filing/v1)",
+        )
+    ]
+    parts += [(name, data, titles[name]) for name, data in sorted(documents.items())]
+    pdf = render_pdf(render_filing_html(view, draft=draft), as_of=a.as_of, attachments=parts)
+    return Pack(DRAFT if draft else FILING, pdf)
+
+
 def build(
     loaded: LoadedIntake,
     a: Assessment,
@@ -139,18 +241,15 @@ def build(
     audit_head: str | None = None,
     memo_signers: MemoSigners | None = None,
 ) -> Dossier:
-    """The dossier (or, when none is required, the exemption memo) as PDF bytes, embedding
-    ``file_bytes``: the bytes of every file the intake names (``read_files``). Every dossier,
+    """The dossier as PDF bytes: the review pack, embedding ``file_bytes`` (the bytes of every
+    file the intake names, ``read_files``), and the filing pack when the dossier is ready or
+    its draft when not; or, when no dossier is required, the exemption memo. Every dossier,
     whoever renders it, is built here, so every one verifies; its manifest records
     ``audit_head`` when given, and the memo's ``memo_signers``."""
     _check_files(loaded, file_bytes)
     rules = load_rules(a.as_of)
     required = a.applicability.dossier_required
-    html = (
-        render_html(build_view(loaded, a, rules))
-        if required
-        else render_memo_html(build_memo(loaded, a, rules, signers=memo_signers))
-    )
+    ready = readiness(a, loaded.intake, rules)
     man = manifest(loaded, a, file_bytes, audit_head, None if required else memo_signers)
     parts: list[tuple[str, bytes, str]] = [
         (INTAKE_NAME, _intake_json(loaded.intake), "The validated intake (dtia.intake/v1)"),
@@ -162,18 +261,22 @@ def build(
         ),
     ]
     parts += [(name, data, _describe(name)) for name, data in sorted(file_bytes.items())]
-    pdf = render_pdf(html, as_of=a.as_of, attachments=parts)
-    kind = "dossier" if required else "exemption-memo"
-    return Dossier(kind, f"{kind}.pdf", pdf, a, man)
+    if not required:
+        memo = build_memo(loaded, a, rules, signers=memo_signers)
+        pdf = render_pdf(render_memo_html(memo), as_of=a.as_of, attachments=parts)
+        return Dossier(MEMO, f"{MEMO}.pdf", pdf, a, man, ready)
+    view = build_view(loaded, a, rules)
+    pdf = render_pdf(_review_html(view, a, ready, rules), as_of=a.as_of, attachments=parts)
+    filing = _filing_pack(loaded, a, view, file_bytes, draft=not ready.ready)
+    return Dossier(REVIEW, f"{REVIEW}.pdf", pdf, a, man, ready, filing)
 
 
 def build_for_register(
     loaded: LoadedIntake, a: Assessment, file_bytes: Mapping[str, bytes]
-) -> tuple[str, bytes]:
-    """``build``, as kind and PDF: what re-assessment stores. Top-level, so worker processes
-    can run it."""
-    made = build(loaded, a, file_bytes)
-    return made.kind, made.pdf
+) -> list[tuple[str, bytes]]:
+    """``build``, as the kind and PDF of each pack, the one that verifies from itself first:
+    what re-assessment stores. Top-level, so worker processes can run it."""
+    return [(p.kind, p.pdf) for p in build(loaded, a, file_bytes).packs]
 
 
 def embedded_files(pdf: bytes) -> dict[str, bytes]:
@@ -195,9 +298,12 @@ class Verification:
     audit_head: str | None = None  # the audit head its manifest records, if any
 
 
-def verify(pdf: bytes) -> Verification:
-    """Re-render from the embedded parts and compare bytes with ``pdf``."""
-    files = embedded_files(pdf)
+Embedded = tuple[LoadedIntake, Assessment, dict[str, bytes], str | None, MemoSigners | None]
+
+
+def _from_embedded(files: Mapping[str, bytes]) -> Embedded | Verification:
+    """The intake, assessment, files, audit head and memo signers a review pack (or memo)
+    embeds, or why they cannot be used."""
     missing = [n for n in (INTAKE_NAME, ASSESSMENT_NAME, MANIFEST_NAME) if n not in files]
     if missing:
         return Verification(False, f"not a dtia dossier: it embeds no {', '.join(missing)}")
@@ -234,23 +340,99 @@ def verify(pdf: bytes) -> Verification:
         memo_signers = None if signers is None else MemoSigners.from_json(signers)
     except (ValueError, AttributeError):
         return Verification(False, "the embedded manifest is damaged", a.transfer_id)
-    head = recorded if isinstance(recorded, str) else None
+    return loaded, a, attachments, recorded if isinstance(recorded, str) else None, memo_signers
+
+
+def _first_difference(x: bytes, y: bytes) -> int:
+    return next(
+        (i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), min(len(x), len(y))
+    )
+
+
+def is_filing_pack(pdf: bytes) -> bool:
+    """Whether ``pdf`` is a filing pack or its draft (it embeds its filing record)."""
+    return FILING_NAME in embedded_files(pdf)
+
+
+def verify(pdf: bytes, review: bytes | None = None) -> Verification:
+    """Re-render and compare bytes with ``pdf``. A review pack (or memo) re-renders from what
+    it embeds. A filing pack (or its draft) embeds nothing it could be rendered from: it
+    re-renders from ``review``, its review pack, which must verify too."""
+    files = embedded_files(pdf)
+    if FILING_NAME in files:
+        return _verify_filing(pdf, files[FILING_NAME], review)
+    parts = _from_embedded(files)
+    if isinstance(parts, Verification):
+        return parts
+    loaded, a, attachments, head, memo_signers = parts
     again = build(loaded, a, attachments, audit_head=head, memo_signers=memo_signers)
     if again.pdf != pdf:
-        differing = next(
-            (i for i, (x, y) in enumerate(zip(again.pdf, pdf, strict=False)) if x != y),
-            min(len(pdf), len(again.pdf)),
-        )
         return Verification(
             False,
             f"the file differs from the dossier its contents produce "
-            f"(first difference at byte {differing}): it was modified, or "
-            "rendered with other templates or fonts",
+            f"(first difference at byte {_first_difference(again.pdf, pdf)}): it was modified, "
+            "or rendered with other templates or fonts",
             a.transfer_id,
         )
     return Verification(
         True,
         f"verified: {a.transfer_id} as of {a.as_of.isoformat()}, rules {a.rules_version}",
+        a.transfer_id,
+        head,
+    )
+
+
+def _verify_filing(pdf: bytes, record_bytes: bytes, review: bytes | None) -> Verification:
+    try:
+        record = json.loads(record_bytes)
+        transfer_id, as_of = str(record["transfer_id"]), str(record["as_of"])
+        input_sha = str(record["input_sha256"])
+        what = "filing-pack draft" if record.get("draft") else "filing pack"
+    except (ValueError, KeyError, TypeError):
+        return Verification(False, "the embedded filing record is damaged")
+    if review is None:
+        return Verification(
+            False,
+            f"a {what} ({transfer_id} as of {as_of}) is checked against its review pack: "
+            "give it with --review REVIEW.pdf",
+            transfer_id,
+        )
+    review_files = embedded_files(review)
+    if FILING_NAME in review_files:
+        return Verification(False, "--review names a filing pack, not a review pack", transfer_id)
+    parts = _from_embedded(review_files)
+    if isinstance(parts, Verification):
+        return Verification(False, f"the review pack: {parts.message}", transfer_id)
+    loaded, a, attachments, head, memo_signers = parts
+    if (a.transfer_id, a.as_of.isoformat(), a.input_sha256) != (transfer_id, as_of, input_sha):
+        return Verification(
+            False,
+            f"the review pack is of {a.transfer_id} as of {a.as_of.isoformat()} with other "
+            f"facts; this {what} is of {transfer_id} as of {as_of}",
+            transfer_id,
+        )
+    again = build(loaded, a, attachments, audit_head=head, memo_signers=memo_signers)
+    if again.pdf != review:
+        return Verification(
+            False,
+            "the review pack differs from the dossier its contents produce (first difference "
+            f"at byte {_first_difference(again.pdf, review)}): it was modified, or rendered "
+            "with other templates or fonts",
+            transfer_id,
+        )
+    if again.filing is None or again.filing.pdf != pdf:
+        made = again.filing.pdf if again.filing else b""
+        return Verification(
+            False,
+            f"the {what} differs from the one its review pack produces (first difference at "
+            f"byte {_first_difference(made, pdf)}): it was modified, or rendered with other "
+            "templates or fonts",
+            transfer_id,
+        )
+    return Verification(
+        True,
+        f"verified: {what} of {a.transfer_id} as of {a.as_of.isoformat()}, rules "
+        f"{a.rules_version}, against its review pack",
         a.transfer_id,
         head,
     )

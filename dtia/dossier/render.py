@@ -17,8 +17,10 @@ from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from dtia.assessment import Assessment
 from dtia.dossier.memo import MemoView
 from dtia.dossier.view import NOT_PROVIDED, DossierView
+from dtia.readiness import Readiness
 
 TEMPLATE_BASE = "dtia-template:/"  # a scheme of our own: nothing else resolves against it
 
@@ -101,14 +103,83 @@ class NothingFetcher(URLFetcher):  # type: ignore[misc]
         raise ValueError(f"refused to fetch {url!r}: dossiers load nothing from outside")
 
 
-def render_html(view: DossierView) -> str:
+# The marking of the review pack, on every page: it is legal's working file, not the filing.
+REVIEW_MARKING = "TÀI LIỆU NỘI BỘ – BẢO MẬT / Privileged and confidential – internal"
+DRAFT_WATERMARK = "BẢN NHÁP – chưa nộp"
+
+
+def _cover_texts(view: DossierView) -> tuple[str, str]:
     cover = view.cover
     intro = cover.texts["intro"].vi.replace("{name}", cover.org_name)
     commitment = cover.texts["commitment"].vi.replace("{name}", cover.org_name)
+    return intro, commitment
+
+
+def document_title(view: DossierView, pack: str) -> str:
+    """The PDF's title (its metadata), in Vietnamese: the dossier's own name from Form 09,
+    the transferor's name, and which document of the pack it is."""
+    texts = view.texts
+    name = f"{texts['form09_title_1'].vi} {texts['form09_title_2'].vi}".capitalize()
+    who = view.cover.org_name or None
+    base = f"{name} – {who}" if who else name
+    return {
+        "filing": base,
+        "filing-draft": f"Bản nháp – {base}",
+        "review": f"Hồ sơ rà soát nội bộ – {base}",
+    }[pack]
+
+
+def render_filing_html(view: DossierView, *, draft: bool = False) -> str:
+    """The filing pack (cover notice and Form 09, as filed), or with ``draft`` its
+    watermarked draft."""
+    intro, commitment = _cover_texts(view)
     return (
         environment(pdf=True)
-        .get_template("dossier.html.j2")
-        .render(v=view, intro=intro, commitment=commitment)
+        .get_template("filing.html.j2")
+        .render(
+            v=view,
+            intro=intro,
+            commitment=commitment,
+            draft=draft,
+            title=document_title(view, "filing-draft" if draft else "filing"),
+        )
+    )
+
+
+def conservative_readings(a: Assessment) -> list[str]:
+    """The readings taken where the law is uncertain: the filing route's notes and every
+    finding or deadline that says it reads the law conservatively."""
+    out = [note for ch in a.filing_channels for note in ch.notes if "UNCERTAIN" in note]
+    out += [f"{f.id}: {f.message}" for f in a.findings if "UNCERTAIN" in f.message]
+    out += [
+        f"{d.label or d.kind.replace('_', ' ')}: due {d.due.isoformat()} on the conservative "
+        f"reading ({'; '.join(d.citations)})"
+        for d in a.deadlines
+        if d.uncertain
+    ]
+    return list(dict.fromkeys(out))
+
+
+def render_review_html(
+    view: DossierView, a: Assessment, ready: Readiness, criteria: dict[str, str]
+) -> str:
+    """The review pack: the decision and its working, then the dossier as it would be filed
+    and the English annex; ``criteria`` names each risk criterion."""
+    intro, commitment = _cover_texts(view)
+    return (
+        environment(pdf=True)
+        .get_template("review.html.j2")
+        .render(
+            v=view,
+            a=a,
+            r=ready,
+            criteria=criteria,
+            readings=conservative_readings(a),
+            intro=intro,
+            commitment=commitment,
+            marking=REVIEW_MARKING,
+            title=document_title(view, "review"),
+        )
     )
 
 

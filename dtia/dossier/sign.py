@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -145,22 +146,25 @@ def pdfa_identification(pdf: bytes) -> str | None:
 
 
 def signing_place(pdf: bytes) -> str | None:
-    """The place the cover notice is dated at, when the PDF embeds the intake it came
-    from; None otherwise (a PDF that embeds no intake names no place). Raises
-    SigningError when the PDF cannot be read at all."""
-    from dtia.dossier.build import INTAKE_NAME, embedded_files
+    """The place the cover notice is dated at: from the filing record a filing pack embeds,
+    or from the intake a review pack embeds; None otherwise (a PDF that embeds neither names
+    no place). Raises SigningError when the PDF cannot be read at all."""
+    from dtia.dossier.build import FILING_NAME, INTAKE_NAME, embedded_files
     from dtia.dossier.view import _place
     from dtia.intake import TransferIntake
 
     _reader(pdf)  # an unreadable PDF is a SigningError, before pypdf complains about it
     try:
-        data = embedded_files(pdf).get(INTAKE_NAME)
-        if data is None:
+        files = embedded_files(pdf)
+        if FILING_NAME in files:
+            recorded = json.loads(files[FILING_NAME]).get("place")
+            place = recorded if isinstance(recorded, str) else ""
+        elif (data := files.get(INTAKE_NAME)) is not None:
+            place = _place(TransferIntake.model_validate_json(data).transferor.address)
+        else:
             return None
-        intake = TransferIntake.model_validate_json(data)
-    except (ValueError, DtiaError):
+    except (ValueError, AttributeError, DtiaError):
         return None
-    place = _place(intake.transferor.address)
     return None if place.strip(". …") == "" else place
 
 

@@ -77,6 +77,9 @@ class Item:
     text: list[Val] = field(default_factory=list)
     heading: Text2 | None = None
     block: Block | None = None  # a part of the §A.III analysis (dtia.dossier.analysis)
+    # Printed in the review pack only, never in the filing pack: scores, finding codes and
+    # the working of the assessment are no part of what the authority receives.
+    internal: bool = False
 
 
 @dataclass(frozen=True)
@@ -923,15 +926,9 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
                     sec.items.append(Item("row", row=Row(_term(rules, "onward"), onward, "A.III.3.2")))
     out += analysed
 
-    # A.IV: the documents by title, as the form asks ("Liệt kê danh sách tên các tài liệu").
-    docs = [
-        title
-        for title in (
-            *(_text(p.title) for p in t.policies),
-            *(_text(att.title) for att in intake.attachments),
-        )
-        if title
-    ]
+    # A.IV: the documents by title, as the form asks ("Liệt kê danh sách tên các tài liệu"):
+    # the ones the filing pack embeds.
+    docs: list[Val] = [title for _, title in dossier_documents(intake)]
     out.append(
         Section(
             "A.IV",
@@ -1028,3 +1025,55 @@ def _part_b(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Section
         table("B.II", "II.", recipients, "party_contract"),
         table("B.III", "III.", others("other"), "party_contract_other"),
     ]
+
+
+def _title(text: str | LocalText) -> str:
+    """A document's title as the filed dossier lists it: its Vietnamese (a title without it
+    is a gap that keeps the filing pack from being ready), else what it has."""
+    return text if isinstance(text, str) else (text.vi or text.annex())
+
+
+def dossier_documents(intake: TransferIntake) -> list[tuple[str, str]]:
+    """The documents the dossier contains besides the report, as (path, title), each once:
+    the contract copies (Decree 356/2025 Art 18(2)(b)), the transferor's policies (18(2)(c)),
+    the data protection officer's appointment and qualifications (Art 13(2)), the diagrams
+    (18(3)(c), (e)), every attachment with its Vietnamese translation, and the signatory's
+    letter of authority. Evidence a recipient uploaded with its answers is the review's."""
+    phrases = law_files()[0].vocabulary.phrases
+
+    def phrase(key: str, **fill: str) -> str:
+        return phrases[key].vi.format(**fill)
+
+    t = intake.transferor
+    out: list[tuple[str, str]] = []
+    for r in intake.recipients:
+        if r.contract and r.contract.path:
+            reference = r.contract.reference
+            out.append((r.contract.path, phrase("contract_copy", reference=reference, party=r.name)))
+    out += [(p.path, _title(p.title)) for p in t.policies]
+    pdp = t.pdp
+    if pdp.appointment_document:
+        out.append((pdp.appointment_document, phrase("doc_dpo_appointment")))
+    out += [(path, phrase("doc_dpo_qualification")) for path in pdp.qualification_documents]
+    if pdp.service_contract:
+        out.append((pdp.service_contract, phrase("doc_pdp_service_contract")))
+    out += [(f.diagram, phrase("doc_flow_diagram")) for f in intake.flows if f.diagram]
+    if intake.security.system_diagram:
+        out.append((intake.security.system_diagram, phrase("doc_system_diagram")))
+    out += [
+        (r.system_diagram, phrase("doc_recipient_diagram", party=r.name))
+        for r in intake.recipients
+        if r.system_diagram
+    ]
+    for att in intake.attachments:
+        out.append((att.path, _title(att.title)))
+        if att.translation:
+            out.append((att.translation, phrase("translation_of", title=_title(att.title))))
+    filing = intake.filing
+    if filing and filing.signatory and filing.signatory.authorisation:
+        name = str(filing.signatory.name)
+        out.append((filing.signatory.authorisation, phrase("authorisation_letter", name=name)))
+    seen: dict[str, str] = {}
+    for path, title in out:
+        seen.setdefault(path, title)
+    return list(seen.items())

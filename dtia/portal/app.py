@@ -67,7 +67,7 @@ from dtia.portal.filing_api import (
 )
 from dtia.portal.limits import MIB, BodyLimit
 from dtia.portal.links import LinkError, Links
-from dtia.portal.reader import Reader
+from dtia.portal.reader import FILING_KINDS, REVIEW_KINDS, Reader
 from dtia.portal.runs import MAX_UPLOAD, Runs, UploadError
 from dtia.questionnaire import QUESTIONS
 from dtia.register import Register
@@ -913,16 +913,9 @@ def create_app(
         status["findings"] = [f.model_dump(mode="json") for f in current.findings]
         return status
 
-    @app.get(
-        "/api/transfers/{transfer_id}/dossier.pdf",
-        tags=["downloads"],
-        response_class=Response,
-        responses={200: {"content": {"application/pdf": {}}}},
-    )
-    def api_dossier(transfer_id: str, who: Anyone) -> Response:
-        """The current version's dossier (or exemption memo) as stored."""
+    def _pdf_response(transfer_id: str, kinds: tuple[str, ...]) -> Response:
         _check_id(transfer_id, TRANSFER_ID, "transfer")
-        row, assessment, data = reader.dossier(transfer_id)
+        row, assessment, data = reader.dossier(transfer_id, kinds)
         name = f"{transfer_id}-v{assessment.version}-{row.kind}.pdf"
         return Response(
             data,
@@ -930,8 +923,30 @@ def create_app(
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
                 "X-Dossier-SHA256": row.sha256,
+                "X-Dossier-Kind": row.kind,
             },
         )
+
+    @app.get(
+        "/api/transfers/{transfer_id}/review.pdf",
+        tags=["downloads"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def api_review(transfer_id: str, who: Anyone) -> Response:
+        """The current version's review pack (internal; or the exemption memo) as stored."""
+        return _pdf_response(transfer_id, REVIEW_KINDS)
+
+    @app.get(
+        "/api/transfers/{transfer_id}/filing.pdf",
+        tags=["downloads"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def api_filing_pdf(transfer_id: str, who: Anyone) -> Response:
+        """The current version's filing pack as stored, or its watermarked draft while the
+        dossier is not ready to file (``X-Dossier-Kind: filing-draft``)."""
+        return _pdf_response(transfer_id, FILING_KINDS)
 
     @app.get(
         "/api/transfers/{transfer_id}/bundle.zip",
@@ -1160,7 +1175,8 @@ ROLE_MATRIX: dict[tuple[str, str], tuple[Role, ...] | None] = {
     ("GET", "/api/openapi.json"): ALL,
     ("GET", "/api/transfers"): ALL,
     ("GET", "/api/transfers/{transfer_id}"): ALL,
-    ("GET", "/api/transfers/{transfer_id}/dossier.pdf"): ALL,
+    ("GET", "/api/transfers/{transfer_id}/review.pdf"): ALL,
+    ("GET", "/api/transfers/{transfer_id}/filing.pdf"): ALL,
     ("GET", "/api/transfers/{transfer_id}/bundle.zip"): ALL,
     ("POST", "/api/transfers/{transfer_id}/approvals"): LEGAL,
     ("POST", "/api/transfers/{transfer_id}/filing-events"): LEGAL,

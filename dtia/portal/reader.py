@@ -21,6 +21,11 @@ from dtia.store.db import NotFound
 from dtia.store.models import AssessmentRow, DossierRow, TransferRow
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+# The register's kinds of dossier PDF: the one that verifies from itself ("dossier" is the
+# single PDF of dossiers rendered before the filing pack was split from the review pack),
+# and the filing pack or its draft.
+REVIEW_KINDS = ("review", "dossier", "exemption-memo")
+FILING_KINDS = ("filing", "filing-draft")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same dossier always gives the same bundle
 
 
@@ -70,40 +75,52 @@ class Reader:
         with Session(self.register.engine) as session:
             return [e for e in repo.audit_entries(session) if e.subject == transfer_id]
 
-    def dossier(self, transfer_id: str) -> tuple[DossierRow, AssessmentRow, bytes]:
-        """The newest dossier (or exemption memo) of the current assessment version."""
+    def dossier(
+        self, transfer_id: str, kinds: tuple[str, ...] = REVIEW_KINDS
+    ) -> tuple[DossierRow, AssessmentRow, bytes]:
+        """The newest PDF of one of ``kinds`` of the current assessment version: by default
+        its review pack (or exemption memo); with ``FILING_KINDS`` its filing pack, or the
+        draft that stands in for it while the dossier is not ready."""
         current = self.versions(transfer_id)[-1]
-        rendered = [d for d in current.dossiers if d.kind in ("dossier", "exemption-memo")]
+        rendered = [d for d in current.dossiers if d.kind in kinds]
         if not rendered:
+            what = "filing pack" if kinds == FILING_KINDS else "rendered dossier"
             raise NotFound(
-                f"version {current.row.version} of {transfer_id!r} has no rendered dossier yet "
+                f"version {current.row.version} of {transfer_id!r} has no {what} yet "
                 "(dtia dossier INTAKE --save, or an assessment run, renders one)"
             )
         row = rendered[-1]
         if not SHA256.fullmatch(row.sha256):  # the file name comes from here: hex only
             raise NotFound(f"dossier of {transfer_id!r} has a malformed digest")
+        return row, current.row, self._pdf(transfer_id, row)
+
+    def _pdf(self, transfer_id: str, row: DossierRow) -> bytes:
         path = self.register.settings.dossier_dir / row.sha256[:2] / f"{row.sha256}.pdf"
         try:
-            data = path.read_bytes()
+            return path.read_bytes()
         except OSError:
             raise NotFound(
                 f"the dossier file of {transfer_id!r} is missing from the data folder"
             ) from None
-        return row, current.row, data
 
     def bundle(self, transfer_id: str) -> tuple[str, bytes]:
-        """A zip of the dossier PDF, every file it embeds (intake, assessment, manifest,
-        attachments) and the stored assessment JSON; deterministic bytes."""
+        """A zip of the review pack (or exemption memo), the filing pack or its draft, every
+        file the review pack embeds (intake, assessment, manifest, attachments) and the
+        stored assessment JSON; deterministic bytes."""
         row, assessment, pdf = self.dossier(transfer_id)
+        current = self.versions(transfer_id)[-1]
         name = f"{transfer_id}-v{assessment.version}"
         files: dict[str, bytes] = {f"{row.kind}.pdf": pdf}
+        filing = [d for d in current.dossiers if d.kind in FILING_KINDS]
+        if filing and SHA256.fullmatch(filing[-1].sha256):
+            files[f"{filing[-1].kind}.pdf"] = self._pdf(transfer_id, filing[-1])
         for embedded, data in embedded_files(pdf).items():
             # names come from the PDF: keep their folders, never a way out of the bundle
             parts = [p for p in PurePosixPath(embedded).parts if p not in ("/", "..", ".")]
             files["embedded/" + "/".join(parts)] = data
         files["assessment.json"] = assessment.assessment_json.encode()
-        filing = self.register.filing_documents(transfer_id)
-        for entry, data in filing:
+        documents = self.register.filing_documents(transfer_id)
+        for entry, data in documents:
             if not entry.get("missing"):
                 files[entry["path"]] = data
         files["bundle.json"] = (
@@ -115,7 +132,7 @@ class Reader:
                     "dossier_sha256": row.sha256,
                     "kind": row.kind,
                     # what came with each filing event, under filing/ in the bundle
-                    "filing_documents": [entry for entry, _ in filing],
+                    "filing_documents": [entry for entry, _ in documents],
                 },
                 indent=2,
                 sort_keys=True,
