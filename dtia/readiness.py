@@ -77,11 +77,19 @@ _ITEM = re.compile(r"^Decree 356/2025 Art (18\(\d\)(?:\([a-zđ]\))?)")
 _NOT_GIVEN = re.compile(r"\s*\(not given: ([^)]*)\)\s*$")
 
 
+# A component the dossier files but that does not say what the law requires it to say: the
+# contract copy (Decree 356/2025 Art 18(2)(b)) must state the Art 7(1) elements and, with a
+# cloud provider, the Art 12(2) clauses. Filed as it is, it comes back with a request to
+# complete it (Art 18(6)), so it blocks filing like a missing component.
+INCOMPLETE_COMPONENTS = frozenset({"C7.contract-missing-elements", "C7.cloud-clauses-missing"})
+
+
 def blocks_filing(f: Finding) -> bool:
     """A finding that keeps the dossier from being filed: one graded ``blocker``, which the
     findings engine gives a missing component of the dossier (Decree 356/2025 Art 18(2)) when
-    a filing is due. Other findings are risks the report assesses, not preconditions."""
-    return f.severity == "blocker"
+    a filing is due, or a filed component that lacks its required content. Other findings are
+    risks the report assesses, not preconditions."""
+    return f.severity == "blocker" or f.id in INCOMPLETE_COMPONENTS
 
 
 def _item(citations: tuple[str, ...] | list[str]) -> str:
@@ -96,6 +104,10 @@ def _gap(g: Gap, rules: Rules | None) -> Blocker:
     paths = ""
     if m := _NOT_GIVEN.search(message):
         paths, message = m.group(1), message[: m.start()]
+    if g.path:  # the gap names the one key path to fill (flows[0].diagram)
+        paths = g.path
+    elif paths:
+        pass
     elif rules is not None:
         try:
             paths = ", ".join(rules.field(g.field).source)
@@ -135,12 +147,8 @@ def formalities(intake: TransferIntake, cover_form: str | None) -> list[Blocker]
         out.append(Blocker("formality", form, path, what, "18(4)", cite))
 
     if t.kind == "organisation":
-        if t.legal_representative is None:
-            need(
-                "transferor.legal_representative",
-                "the cover notice is signed for the organisation: give the name and title of "
-                "its legal representative (or of the person authorised to sign)",
-            )
+        # Who signs is the assessment's gap ``cover.signatory`` (filing.signatory, else the
+        # legal representative); the registration is checked here, item by item.
         reg = t.registration
         for attr, what in (
             ("number", "the number of the establishment decision or registration certificate"),
@@ -168,7 +176,9 @@ def readiness(
     given; ``rules`` names the key paths behind a gap that does not state them."""
     if not a.applicability.dossier_required:
         return Readiness(False, ())
-    items = [_gap(g, rules) for g in a.gaps]
+    # The registration certificate is checked item by item below (formalities).
+    shown = [g for g in a.gaps if not (intake is not None and g.field == "cover.registration")]
+    items = [_gap(g, rules) for g in shown]
     items += [_finding(f) for f in a.findings if blocks_filing(f)]
     if intake is not None:
         items += formalities(intake, a.applicability.cover_form)

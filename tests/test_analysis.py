@@ -17,7 +17,7 @@ from dtia.dossier.analysis import (
     Override,
     write_analysis,
 )
-from dtia.dossier.render import render_html, render_pdf
+from dtia.dossier.render import render_filing_html, render_pdf
 from dtia.dossier.view import build_view
 from dtia.engine import assess
 from dtia.errors import IntakeError
@@ -313,7 +313,7 @@ def test_the_rendered_dossier_prints_the_analysis_and_no_rubric(tmp_path: Path) 
     loaded = load_intake(EXAMPLES / "fpt-smart-cloud-to-fpt-japan" / "intake.yaml")
     a = assess(loaded, AS_OF)
     pdf = render_pdf(
-        render_html(build_view(loaded, a, load_rules(AS_OF))), as_of=AS_OF, attachments=[]
+        render_filing_html(build_view(loaded, a, load_rules(AS_OF))), as_of=AS_OF, attachments=[]
     )
     path = tmp_path / "d.pdf"
     path.write_bytes(pdf)

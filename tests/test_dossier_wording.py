@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dtia import vietnamese as vn
-from dtia.dossier.render import render_html, render_pdf
+from dtia.dossier.render import render_filing_html, render_pdf
 from dtia.dossier.view import DossierView, Item, Text2, build_view
 from dtia.engine import assess
 from dtia.intake import load_intake
@@ -112,7 +112,7 @@ def _render(path: Path, folder: Path) -> tuple[DossierView, str]:
     a = assess(loaded, AS_OF)
     view = build_view(loaded, a, load_rules(AS_OF))
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    pdf = render_pdf(render_html(view), as_of=AS_OF, attachments=[])
+    pdf = render_pdf(render_filing_html(view), as_of=AS_OF, attachments=[])
     text = _text_of(pdf, folder)
     vietnamese, _, _ = text.partition("ENGLISH ANNEX")
     return view, vietnamese
