@@ -148,14 +148,15 @@ def test_dossier_not_ready_exits_3_with_a_draft_and_what_to_supply(tmp_path: Pat
     )
     # what blocks filing, each item with its key path or form field and what to supply
     stdout = " ".join(r.stdout.split())
-    assert "Not ready to file: 14 items to supply:" in stdout
+    assert "Not ready to file: 15 items to supply:" in stdout
     for where in (
         "flows[*].diagram [A.II.2]",
         "security.system_diagram [A.II.9.2]",
         "business.current_practice [A.III.1]",
-        "recipients[*].safeguards [A.III.3.2]",
+        "recipients[0].safeguards [A.III.3.2]",
         "transferor.registration.number [Form 01a]",
-        "transferor.legal_representative [Form 01a]",
+        "filing.signatory [cover.signatory]",
+        "filing.place [cover.place]",
     ):
         assert where in stdout, where
 

@@ -383,7 +383,7 @@ def test_the_filed_dossier_prints_no_sanction_and_no_lateness(
     assert a.exposure and any(f.id == "C1.filing-overdue" for f in a.findings)
     review = " ".join(text_of(render(path, caplog), tmp_path).split())
     for word in ("C7.contract-copy-missing", "C1.filing-overdue", "Sanctions exposure", "VND"):
-        assert word in review, word
+        assert word.replace(" ", "") in review.replace(" ", ""), word  # codes wrap in cells
     text = text_of(render(path, caplog, filing=True), tmp_path)
     assert "BẢNNHÁP–chưanộp" in text.replace(" ", "")  # the watermark, set diagonally
     for word in (

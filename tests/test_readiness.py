@@ -53,13 +53,15 @@ def test_every_gap_and_formality_blocks_with_its_key_path_and_article() -> None:
     got = {(b.kind, b.key_path, b.field, b.item) for b in r.blockers}
     assert ("gap", "flows[*].diagram", "A.II.2", "18(3)(c)") in got
     assert ("gap", "business.current_practice", "A.III.1", "18(3)(c)") in got
-    assert ("gap", "recipients[*].safeguards", "A.III.3.2", "18(3)(i)") in got
+    assert ("gap", "recipients[0].safeguards", "A.III.3.2", "18(3)(i)") in got
     # the §A.II.8 mismatch names the answer to change; Form 09 is its Art 18 item
-    assert ("gap", "business.processing_service_business", "A.II.8", "18(2)(a)") in got
+    assert ("gap", "business.processing_services", "A.II.8", "18(2)(a)") in got
     for attr in ("number", "issuer", "issued_on", "place"):
         assert ("formality", f"transferor.registration.{attr}", "Form 01a", "18(4)") in got
-    assert ("formality", "transferor.legal_representative", "Form 01a", "18(4)") in got
-    assert len(r.blockers) == 14
+    # who signs, and where: filing.signatory (or the legal representative) and filing.place
+    assert ("gap", "filing.signatory", "cover.signatory", "18(4)") in got
+    assert ("gap", "filing.place", "cover.place", "18(4)") in got
+    assert len(r.blockers) == 15
     # listed in the decree's order, each with what to supply and its articles
     order = [ref for ref, _ in CHECKLIST]
     items = [order.index(b.item) for b in r.blockers]
