@@ -48,7 +48,7 @@ def with_measures(measures: str) -> LoadedIntake:
 
 
 def long_text(as_of: date, words: list[int], token: int) -> list[dict[str, object]]:
-    base = load_intake(INTAKE).intake.security.measures or ""
+    base = str(load_intake(INTAKE).intake.security.measures or "")
     vocabulary = base.split()
     cases: list[tuple[str, int, str]] = [
         ("words", n, " ".join(vocabulary[i % len(vocabulary)] for i in range(n))) for n in words
@@ -73,11 +73,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--words",
-        default="1000,4000,20000",
+        default="250,500,1000",
         help="lengths of the long security.measures, comma-separated ('' for none)",
     )
     parser.add_argument(
-        "--token", type=int, default=100_000, help="characters of the unbroken token (0: none)"
+        "--token", type=int, default=9_000, help="characters of the unbroken token (0: none)"
     )
     args = parser.parse_args()
     own_environment()  # it reads no register; nothing in the environment may change that
