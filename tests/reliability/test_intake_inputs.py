@@ -300,7 +300,7 @@ def test_control_characters_in_text_are_refused(char: str, label: str) -> None:
 def test_tab_and_newline_are_allowed_where_text_spans_lines() -> None:
     text = replaced("  purposes:\n", '  purposes:\n    - "first line\\n\\tsecond line"\n')
     loaded = parse_intake(text, "intake.yaml", FPT_DIR)
-    assert loaded.intake.transfer.purposes[0] == "first line\n\tsecond line"
+    assert str(loaded.intake.transfer.purposes[0]) == "first line\n\tsecond line"
     one_line = 'name_vi: "Công ty\\nTNHH FPT Smart Cloud"'
     problems = _problems(replaced("name_vi: Công ty TNHH FPT Smart Cloud", one_line, text))
     assert problems["transferor.name_vi"].startswith("contains the control character U+000A")

@@ -148,7 +148,7 @@ def test_line_breaks_typed_in_the_form_are_kept_as_newlines(site: Portal) -> Non
         country="JP",
         on=site.now.date(),
     )
-    assert stored is not None and stored.retention_and_deletion == "Kept 1 year.\nDeleted after."
+    assert stored is not None and str(stored.retention_and_deletion) == "Kept 1 year.\nDeleted after."
 
 
 # --- filing events ------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_a_filing_event_note_with_a_nul_byte_is_refused(site: Portal) -> None:
     c, csrf = site.browser("legal")
     form = c.post(
         f"/transfers/{FPT}/events",
-        data={"csrf_token": csrf, "event": "filed", "on": "2026-11-22", "note": "a\x00b"},
+        data={"csrf_token": csrf, "event": "submitted", "on": "2026-11-22", "comments": "a\x00b"},
     )
     assert form.status_code == 422 and "U+0000" in form.text
     assert site.register.status(FPT, as_of=site.now.date())["events"] == []
