@@ -95,3 +95,26 @@ def test_an_exempt_example_gets_its_memo(name: str, tmp_path: Path) -> None:
              str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     assert [p.name for p in tmp_path.glob("*.pdf")] == ["exemption-memo.pdf"]
+
+
+def test_the_officers_analysis_is_filed_and_the_engines_kept_for_review(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "cloudspace"
+    shutil.copytree(EXAMPLES / "cloudspace-offsite-backups", folder)
+    data = yaml.safe_load((folder / "intake.yaml").read_text(encoding="utf-8"))
+    own = "Văn bản riêng của cán bộ tuân thủ về sự cần thiết của việc sao lưu."
+    data["analysis"] = {"A.III.1": {"vi": own}}
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    out = tmp_path / "out"
+    r = dtia("dossier", str(folder / "intake.yaml"), "--as-of", AS_OF, "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    filed = " ".join(text_of(out / "filing.pdf").split())
+    review = " ".join(text_of(out / "review.pdf").split())
+    assert own in filed
+    # the engine's own §A.III.1, which the filing pack no longer prints, stays in the review
+    engine = "Cần một bản sao lưu ở ngoài lãnh thổ để khôi phục dịch vụ"
+    assert engine not in filed and engine in review
+    assert "The engine's analysis the officer's text replaces" in review
