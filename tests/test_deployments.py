@@ -19,7 +19,7 @@ from prefect import Flow
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "tests" / "shared_examples"
 AS_OF = date(2026, 11, 22)
 
 
