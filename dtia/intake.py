@@ -1155,16 +1155,25 @@ def intake_json_schema() -> dict[str, Any]:
     return schema
 
 
-def parse_safeguards(text: str, source: str, *, today: date | None = None) -> Safeguards:
+# A recipient abroad answers the questionnaire in English (or Japanese): its plain text is
+# not Vietnamese, so what the dossier would print of it is a gap until the intake gives the
+# Vietnamese ({vi, en}) — never filed as if it were Vietnamese (spec intake.md).
+ANSWER_LANGUAGE: Language = "en"
+
+
+def parse_safeguards(
+    text: str, source: str, *, today: date | None = None, language: Language = ANSWER_LANGUAGE
+) -> Safeguards:
     """A recipient's answer to the safeguards questionnaire (YAML or JSON), validated strictly.
-    With ``today`` (the date in Vietnam where the answer arrives), an answer dated later is
+    Plain text is read as ``language`` (English by default; ``{vi, en}`` gives both). With
+    ``today`` (the date in Vietnam where the answer arrives), an answer dated later is
     refused: it cannot describe safeguards anyone has attested yet."""
     read = _read_yaml(text, source)
     raw = read.data
     if not isinstance(raw, dict):
         raise IntakeError(source, [Problem("", "the answer must be a mapping of keys to values")])
     try:
-        answer = Safeguards.model_validate(raw)
+        answer = Safeguards.model_validate(raw, context={"language": language})
     except ValidationError as exc:
         raise IntakeError(source, read.duplicates + _problems_from(exc, read.lines)) from None
     late = [] if today is None else _attested_after(answer, today, "attested_on", "today")

@@ -38,7 +38,7 @@ from pydantic import ConfigDict
 
 from dtia.errors import DtiaError
 from dtia.i18n import VIETNAM
-from dtia.intake import LoadedIntake, Recipient, Safeguards, with_safeguards
+from dtia.intake import ANSWER_LANGUAGE, LoadedIntake, Recipient, Safeguards, with_safeguards
 from dtia.law import load_rules
 from dtia.notify.service import Notifier, safely
 from dtia.portal.links import ANSWER_BY, LINK_DAYS, Links, answer_by
@@ -285,7 +285,10 @@ def collect_safeguards(
             if run is not None:
                 stop_waiting(run.id, "stopped waiting for safeguards")
             raise SafeguardsTimeout(reason) from None
-        safeguards = Safeguards.model_validate(answer.model_dump())
+        # read as the recipient wrote it: English, not Vietnamese (dtia.intake.ANSWER_LANGUAGE)
+        safeguards = Safeguards.model_validate(
+            answer.model_dump(), context={"language": ANSWER_LANGUAGE}
+        )
         # An answer given through the portal or `dtia safeguards submit` is already on file;
         # one given in the Prefect UI is stored here.
         register.answer_questionnaire(
