@@ -194,7 +194,7 @@ def _dossier_artifact(
 ) -> None:
     """A link to the dossier's download on the portal; without DTIA_PORTAL_URL, where the
     dossier is, in words (a path on the worker's disk is no link a browser follows)."""
-    kind = "dossier" if required else "exemption memo"
+    kind = "review pack" if required else "exemption memo"
     what = f"{saved.transfer_id} v{saved.version} {kind} ({digest[:12]})"
     portal = configured_portal_url(settings)
     if portal is not None:

@@ -195,7 +195,7 @@ def test_the_run_pauses_for_safeguards_and_resumes_with_the_answer(
     published = _artifacts(waiting.flow_run_id)
     assert f"https://dtia.example.vn/questionnaires/{row.id}" in published
     assert "/q/" not in published and "file://" not in published
-    assert "https://dtia.example.vn/api/transfers/fsc-fpt-japan-joint-use/dossier.pdf" in published
+    assert "https://dtia.example.vn/api/transfers/fsc-fpt-japan-joint-use/review.pdf" in published
     shown = json.loads(row.context_json)
     assert shown["recipient"] == {"id": "fpt-japan", "name": recipient.name, "country": "JP"}
     assert shown["data"] and shown["purposes"]

@@ -26,8 +26,9 @@ def transfer_page(portal_url: str, transfer_id: str) -> str:
 
 
 def dossier_download(portal_url: str, transfer_id: str) -> str:
-    """The current version's dossier (or exemption memo) PDF, behind the portal's sign-in."""
-    return _join(portal_url, f"/api/transfers/{quote(transfer_id, safe='')}/dossier.pdf")
+    """The current version's review pack (or exemption memo) PDF, behind the portal's
+    sign-in; the filing pack is beside it (``filing.pdf``) on the transfer's page."""
+    return _join(portal_url, f"/api/transfers/{quote(transfer_id, safe='')}/review.pdf")
 
 
 def questionnaire_page(portal_url: str, questionnaire_id: int) -> str:
