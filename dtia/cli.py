@@ -39,6 +39,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # -h as well as --help, on every command (click passes it down to subcommands)
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 schema_app = typer.Typer(help="Print the JSON Schema of a dtia format.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")

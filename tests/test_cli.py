@@ -387,3 +387,10 @@ def test_a_full_disk_stores_nothing_and_says_so(tmp_path: Path, full_disk: Path)
         assert conn.execute("SELECT count(*) FROM assessments").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM dossiers").fetchone() == (0,)
     assert sorted(p.name for p in full_disk.rglob("*") if p.is_file()) == ["filler"]
+
+
+def test_minus_h_is_help_on_every_command() -> None:
+    for args in (["-h"], ["dossier", "-h"], ["filing", "record", "-h"]):
+        r = run(*args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert "Usage:" in r.stdout and "--help" in r.stdout, args
