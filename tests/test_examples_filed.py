@@ -118,3 +118,26 @@ def test_the_officers_analysis_is_filed_and_the_engines_kept_for_review(tmp_path
     engine = "Cần một bản sao lưu ở ngoài lãnh thổ để khôi phục dịch vụ"
     assert engine not in filed and engine in review
     assert "The engine's analysis the officer's text replaces" in review
+
+
+def test_an_intake_in_english_is_not_ready_and_names_each_text_to_translate(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "cloudspace"
+    shutil.copytree(EXAMPLES / "cloudspace-offsite-backups", folder)
+    data = yaml.safe_load((folder / "intake.yaml").read_text(encoding="utf-8"))
+    data["language"] = "en"  # plain strings are now English
+    data["security"]["measures"] = "Backups are encrypted before upload."
+    data["governance"]["retention"] = "Backups are kept 35 days."
+    (folder / "intake.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    check = dtia("dossier", "check", str(folder / "intake.yaml"), "--as-of", AS_OF)
+    assert check.returncode == 3, check.stdout + check.stderr
+    out = " ".join(check.stdout.split())
+    for path in ("security.measures", "governance.retention"):
+        assert f"{path} [" in out and "needs Vietnamese text" in out, path
+    r = dtia("dossier", str(folder / "intake.yaml"), "--as-of", AS_OF, "--out", str(tmp_path / "o"))
+    assert r.returncode == 3 and not (tmp_path / "o" / "filing.pdf").exists()
