@@ -85,21 +85,12 @@ def disclosures(loaded: LoadedIntake, as_of: date) -> list[Disclosure]:
         title = "; ".join(dict.fromkeys(e.title for e in entries))
         documents = [e.document for e in entries]
         text = loaded.text_of(file)
-        if text is None:
-            out.append(
-                Disclosure(
-                    document=first.document,
-                    also=documents[1:],
-                    party=party,
-                    title=title,
-                    file=file,
-                    read=False,
-                    problem="its text cannot be read (a PDF without text, or not a text file)",
-                )
-            )
-            continue
-        check = _check(file, text, as_of)
-        if isinstance(check, str):
+        check = (
+            "its text cannot be read (a PDF without text, or not a text file)"
+            if text is None
+            else _check(file, text, as_of)
+        )
+        if isinstance(check, str):  # why the file could not be read
             out.append(
                 Disclosure(
                     document=first.document,

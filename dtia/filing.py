@@ -37,23 +37,7 @@ EVENTS: tuple[Event, ...] = get_args(Event)
 STATES: tuple[State, ...] = get_args(State)
 # Every name an event may be given: the lifecycle's, and those the register used before
 # (the law data's aliases; a test keeps the two lists together).
-EventName = Literal[
-    "submitted",
-    "received",
-    "refused_at_receipt",
-    "completion_requested",
-    "completed",
-    "processing_extended",
-    "accepted",
-    "not_accepted",
-    "update_submitted",
-    "stop_order",
-    "withdrawn",
-    "filed",
-    "completion-requested",
-    "update-filed",
-    "stop-order",
-]
+EventName = Literal[FilingEvent, "filed", "completion-requested", "update-filed", "stop-order"]
 Channel = Literal["portal", "in_person", "post"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 # The names the register gave two states before the lifecycle of 2026.
