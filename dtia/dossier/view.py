@@ -370,8 +370,7 @@ def analysis_of(loaded: LoadedIntake, a: Assessment, rules: Rules) -> Analysis:
     )
 
 
-def _analysis_sections(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
-    analysis = analysis_of(loaded, a, rules)
+def _analysis_sections(analysis: Analysis) -> list[Section]:
     return [
         Section(
             s.id,
@@ -539,7 +538,8 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
             "part_a_iii",
         )
     }
-    part_a = _part_a(loaded, a, rules)
+    analysis = analysis_of(loaded, a, rules)  # written once: Form 09 §A.III and the review's
+    part_a = _part_a(loaded, a, rules, analysis)
     part_b = _part_b(intake, a, rules)
     gaps = [Row(Text2(*rules.label_of(g.field)), g.message, g.field) for g in a.gaps]
     risk_rows = [
@@ -567,7 +567,7 @@ def build_view(loaded: LoadedIntake, a: Assessment, rules: Rules) -> DossierView
         findings=filed_findings(a),
         inherent=f"{a.risk.inherent.score} ({a.risk.inherent.level})",
         residual=f"{a.risk.residual.score} ({a.risk.residual.level})",
-        analysis=analysis_of(loaded, a, rules),
+        analysis=analysis,
     )
 
 
@@ -732,7 +732,9 @@ def _activities(intake: TransferIntake, a: Assessment, rules: Rules) -> list[Ite
     return items
 
 
-def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
+def _part_a(
+    loaded: LoadedIntake, a: Assessment, rules: Rules, analysis: Analysis
+) -> list[Section]:
     intake = loaded.intake
     t = intake.transferor
     out: list[Section] = []
@@ -917,7 +919,7 @@ def _part_a(loaded: LoadedIntake, a: Assessment, rules: Rules) -> list[Section]:
 
     # A.III
     out.append(Section("A.III", "III.", _t(rules, "part_a_iii", "09"), [], level=2))
-    analysed = _analysis_sections(loaded, a, rules)
+    analysed = _analysis_sections(analysis)
     for sec in analysed:
         if sec.id == "A.III.3.2":
             # Decree 356 Art 18(3)(g): the onward-transfer procedure, with the recipient's plan.
